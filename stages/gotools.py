@@ -1,0 +1,91 @@
+"""Go tools the project uses, built from the Go module proxy at pinned versions.
+
+    python -m stages.gotools install [NAME...]   # golangci-lint, benchstat (default: all)
+    python -m stages.gotools path NAME
+
+Built with the TOOLS_GO toolchain (a PyPI wheel like every other Go here) into
+$GO_RELEASE_LAB_CACHE/tools/<name>@<version>/, under a file lock, renamed into place when built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from filelock import FileLock
+
+from stages import gocmd, log, toolchains
+from stages.cache import cache_root
+
+# The newest release: golangci-lint can only lint code for Go versions up to the one it was
+# built with, and traceconv must read the newest trace format.
+TOOLS_GO = "1.27.3"
+TOOLS: dict[str, tuple[str, str]] = {
+    "golangci-lint": ("github.com/golangci/golangci-lint/v2/cmd/golangci-lint", "v2.15.0"),
+    "benchstat": ("golang.org/x/perf/cmd/benchstat", "v0.0.0-20260908200009-22c9c6c9d4da"),
+}
+BUILD_TIMEOUT = 1800.0
+
+
+def tool_path(name: str) -> Path:
+    _module, version = TOOLS[name]
+    return cache_root() / "tools" / f"{name}@{version}" / name
+
+
+def ensure(name: str) -> Path:
+    """The tool's binary, built first if it is not there yet."""
+    if name not in TOOLS:
+        raise KeyError(f"unknown tool {name!r}; known: {', '.join(TOOLS)}")
+    path = tool_path(name)
+    path.parent.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.parent.parent / f".{name}.lock"), timeout=BUILD_TIMEOUT):
+        if path.is_file():
+            return path
+        module, version = TOOLS[name]
+        tc = toolchains.install(TOOLS_GO)
+        tmp = path.parent.parent / f".{name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            log.info(f"building {name} {version} with Go {TOOLS_GO} (first time only)")
+            gocmd.go(
+                tc,
+                ["install", f"{module}@{version}"],
+                cwd=tmp,
+                timeout=BUILD_TIMEOUT,
+                extra_env={"GOBIN": str(tmp)},
+            )
+            shutil.rmtree(path.parent, ignore_errors=True)
+            tmp.rename(path.parent)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m stages.gotools",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_inst = sub.add_parser("install")
+    p_inst.add_argument("names", nargs="*", default=list(TOOLS))
+    p_path = sub.add_parser("path")
+    p_path.add_argument("name", choices=list(TOOLS))
+    args = parser.parse_args(argv)
+    try:
+        for name in args.names if args.cmd == "install" else [args.name]:
+            print(ensure(name))
+    except (gocmd.GoCommandError, toolchains.ToolchainError, KeyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,170 @@
+"""The one Parquet writer and reader: dataset layout, schemas, atomic writes, scans.
+
+A dataset is data/parquet/<name>/, hive-partitioned (go=<label>[/gomaxprocs=<n>]/part-0.parquet).
+Partition values are strings in paths; readers pass an explicit hive schema so that `1.30` never
+comes back as the float 1.3. Writes are atomic: the whole dataset is written beside the old one,
+read back and checked, then renamed into place. Rows are sorted first so the bytes (and DVC's
+hashes) are stable; every file carries key-value metadata (schema version, go version, machine,
+the run's parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = "1"
+PARQUET_ROOT = Path("data/parquet")
+RAW_ROOT = Path("data/raw")
+
+# Column types of each dataset (partition columns included; they are not stored in the files).
+SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "toolchains": {
+        "go": pl.String(),
+        "label": pl.String(),
+        "version": pl.String(),
+        "source": pl.String(),
+        "goroot": pl.String(),
+        "go_version": pl.String(),
+        "goos": pl.String(),
+        "goarch": pl.String(),
+        "wheel_sha256": pl.String(),
+    },
+}
+# Partition columns of each dataset, outermost first, and the hive schema readers must pass.
+PARTITIONS: dict[str, tuple[str, ...]] = {"toolchains": ("go",)}
+HIVE_TYPES: dict[str, pl.DataType] = {"go": pl.String(), "gomaxprocs": pl.Int64()}
+
+
+class StoreError(RuntimeError):
+    """A dataset could not be written or read; nothing half-written is left behind."""
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine(host: str = "") -> dict[str, str]:
+    """What the numbers were measured on."""
+    return {
+        "host": host or socket.gethostname(),
+        "cpu_model": cpu_model(),
+        "cores": str(os.cpu_count() or 0),
+        "os": platform.platform(),
+    }
+
+
+def frame(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Rows (dicts with every column of the schema) -> a DataFrame of exactly that schema."""
+    return pl.DataFrame([dict(r) for r in rows], schema=dict(schema))
+
+
+def _metadata(
+    dataset: str, params: Mapping[str, Any], go_version: str | None, host: str
+) -> dict[bytes, bytes]:
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "dataset": dataset,
+        "go_version": go_version or "",
+        "params": json.dumps(params, sort_keys=True),
+        **machine(host),
+    }
+    return {k.encode(): v.encode() for k, v in sorted(meta.items())}
+
+
+def _write_file(table: pa.Table, path: Path, meta: dict[bytes, bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.replace_schema_metadata(meta)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def write_dataset(
+    df: pl.DataFrame,
+    out_dir: Path,
+    *,
+    dataset: str,
+    params: Mapping[str, Any],
+    go_versions: Mapping[str, str] | None = None,
+    params_by_go: Mapping[str, Mapping[str, Any]] | None = None,
+    host: str = "",
+    sort_by: Sequence[str] | None = None,
+    partitions: Sequence[str] | None = None,
+) -> None:
+    """Write df as a hive-partitioned dataset at out_dir, atomically replacing what was there.
+
+    params_by_go adds per-toolchain parameters to the files of that `go` partition only, so a
+    partition's bytes change only when its own toolchain's parameters do.
+    """
+    parts = list(partitions if partitions is not None else PARTITIONS[dataset])
+    keys = list(sort_by) if sort_by is not None else list(df.columns)
+    df = df.sort(keys, nulls_last=True, maintain_order=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        groups = df.partition_by(parts, as_dict=True, maintain_order=True) if parts else {(): df}
+        for values, part in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
+            rel = Path(*(f"{k}={v}" for k, v in zip(parts, values, strict=True)))
+            label = str(dict(zip(parts, values, strict=True)).get("go", ""))
+            file_params = {**params, **(params_by_go or {}).get(label, {})}
+            table = part.drop(parts).to_arrow()
+            _write_file(
+                table,
+                tmp / rel / "part-0.parquet",
+                _metadata(dataset, file_params, (go_versions or {}).get(label), host),
+            )
+        _validate(tmp, len(df))
+        if out_dir.exists():
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out_dir.exists():
+            old.rename(out_dir)  # put the previous dataset back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _validate(tmp: Path, expected_rows: int) -> None:
+    got = sum(pq.ParquetFile(p).metadata.num_rows for p in tmp.rglob("*.parquet"))
+    if got != expected_rows:
+        raise StoreError(f"wrote {got} rows to {tmp} but expected {expected_rows}")
+
+
+def scan(dataset: str, root: Path = PARQUET_ROOT) -> pl.LazyFrame:
+    """A lazy scan of a dataset with the partition columns typed explicitly."""
+    path = root / dataset
+    if not path.is_dir():
+        raise StoreError(f"dataset {path} does not exist; run `dvc repro` to produce it")
+    parts = PARTITIONS.get(dataset, ("go",))
+    return pl.scan_parquet(
+        path / "**" / "*.parquet",
+        hive_partitioning=True,
+        hive_schema={p: HIVE_TYPES[p] for p in parts},
+    )
+
+
+def read_metadata(dataset: str, root: Path = PARQUET_ROOT) -> list[dict[str, str]]:
+    """The key-value metadata of every file of a dataset, in path order."""
+    out = []
+    for p in sorted((root / dataset).rglob("*.parquet")):
+        raw = pq.read_schema(p).metadata or {}
+        out.append({k.decode(): v.decode() for k, v in raw.items()} | {"path": str(p)})
+    return out
