@@ -1,0 +1,5 @@
+//go:build !race
+
+package lintdrill
+
+const raceEnabled = false

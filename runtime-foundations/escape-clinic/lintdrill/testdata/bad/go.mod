@@ -1,0 +1,3 @@
+module example.com/lintdrill/bad
+
+go 1.21
