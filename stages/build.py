@@ -4,6 +4,8 @@
 
 Writes data/raw/build/go=LABEL/: one test binary per lab package with tests and one binary per
 main package (later stages run these, so every run uses exactly what this toolchain built),
+escape/<unit>/m2.txt and escape/<unit>/json/ (the compiler's `-m=2` text and `-json=0`
+diagnostics of one compile, for every lab module and every extra package in labs.escape.packages),
 plus go-version.txt, go-env.json and manifest.json recording what ran. Builds use -trimpath and
 -buildvcs=false so the same source and toolchain give the same bytes wherever the repo lives.
 """
@@ -97,6 +99,52 @@ def build_lab(tc: Toolchain, lab: str, out: Path, timeout: float) -> list[Artifa
     return arts
 
 
+def escape_units(extra: Sequence[str], repo: Path = config.REPO) -> list[tuple[str, Path, str]]:
+    """(unit name, directory to build in, package pattern) for each lab and each extra package.
+
+    An extra entry that is a directory (absolute or relative to the repo) is a user's module,
+    built as `./...` there; anything else is an import path built from the escape-clinic module.
+    """
+    units = [(lab, WORKSPACE / lab, "./...") for lab in LAB_MODULES]
+    for entry in extra:
+        path = Path(entry) if Path(entry).is_absolute() else repo / entry
+        name = "pkg__" + entry.strip("/").replace("/", "__").replace(".", "_")
+        if path.is_dir():
+            units.append((name, path.resolve(), "./..."))
+        else:
+            units.append((name, WORKSPACE / "escape-clinic", entry))
+    return units
+
+
+def capture_escape(
+    tc: Toolchain, unit: str, *, cwd: Path, pattern: str, out: Path, timeout: float
+) -> int:
+    """Write the `-m=2` text and `-json=0` files of one compile of `pattern` into out/<unit>/.
+
+    The -json directory is new for every build, so the compile's cache key is new too: the
+    output can never be a replay from the build cache (which would rewrite no JSON files).
+    """
+    dest = out / "escape" / unit
+    json_dir = (dest / "json").resolve()
+    json_dir.mkdir(parents=True)
+    res = gocmd.go(
+        tc,
+        ["build", *BUILD_FLAGS, "-o", os.devnull, f"-gcflags=-m=2 -json=0,{json_dir}", pattern],
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise GoCommandError(
+            f"escape capture of {unit} failed (exit {res.returncode})",
+            argv=res.args,
+            toolchain=tc.label,
+            stderr=res.stderr,
+        )
+    (dest / "m2.txt").write_text(res.stderr, encoding="utf-8")
+    return len(res.stderr.splitlines())
+
+
 def build(label: str, out_dir: Path) -> list[Artifact]:
     cfg = config.load()
     tc = toolchains.resolve(cfg.go.get(label))
@@ -110,6 +158,11 @@ def build(label: str, out_dir: Path) -> list[Artifact]:
         for i, lab in enumerate(LAB_MODULES, 1):
             log.info(f"[{label}] [{i}/{len(LAB_MODULES)}] building {lab}")
             arts += build_lab(tc, lab, tmp, cfg.timeouts.build)
+        for unit, cwd, pattern in escape_units(cfg.labs.escape.packages):
+            lines = capture_escape(
+                tc, unit, cwd=cwd, pattern=pattern, out=tmp, timeout=cfg.timeouts.build
+            )
+            log.info(f"[{label}] escape analysis of {unit}: {lines} lines of -m=2")
         env = gocmd.go_env(tc, cwd=WORKSPACE)
         (tmp / "go-version.txt").write_text(printed + "\n", encoding="utf-8")
         (tmp / "go-env.json").write_text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,9 @@ from stages.render import Section, Table
 
 REPORTS = Path("reports")
 TITLE = "go-release-lab report"
+SectionBuilder = Callable[[Path, Path], list[Section]]
+# (dataset whose presence enables the sections, builder(parquet_root, figures_dir)), in order.
+LAB_SECTIONS: list[tuple[str, SectionBuilder]] = []
 
 
 def machine_section(meta: Sequence[dict[str, str]]) -> Section:
@@ -78,6 +81,10 @@ def main() -> int:
         return 2
     manifests = load_manifests(store.RAW_ROOT / "build")
     sections = [machine_section(meta), toolchains_section(tcs), builds_section(manifests)]
+    # Each lab contributes its sections when its dataset exists (see LAB_SECTIONS).
+    for dataset, builder in LAB_SECTIONS:
+        if (store.PARQUET_ROOT / dataset).is_dir():
+            sections += builder(store.PARQUET_ROOT, REPORTS / "figures")
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "report.md").write_text(render.markdown(TITLE, sections), encoding="utf-8")
     (REPORTS / "index.html").write_text(render.page(TITLE, sections), encoding="utf-8")

@@ -40,9 +40,32 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "goarch": pl.String(),
         "wheel_sha256": pl.String(),
     },
+    "stack": {
+        "go": pl.String(),
+        "gomaxprocs": pl.Int64(),
+        "godebug": pl.String(),
+        "scenario": pl.String(),
+        "phase": pl.String(),
+        "kind": pl.String(),
+        "t_ns": pl.Int64(),
+        "stack_inuse_bytes": pl.Int64(),
+        "stack_os_bytes": pl.Int64(),
+        "goroutines": pl.Int64(),
+        "starting_size_bytes": pl.Int64(),
+        "gc_cycles": pl.Int64(),
+        "memstats_stack_inuse": pl.Int64(),
+    },
 }
 # Partition columns of each dataset, outermost first, and the hive schema readers must pass.
-PARTITIONS: dict[str, tuple[str, ...]] = {"toolchains": ("go",)}
+PARTITIONS: dict[str, tuple[str, ...]] = {
+    "toolchains": ("go",),
+    "escape": ("go",),
+    "bench": ("go", "gomaxprocs"),
+    "bench_stats": ("go", "gomaxprocs"),
+    "sched_waits": ("go", "gomaxprocs"),
+    "sched_hist": ("go", "gomaxprocs"),
+    "stack": ("go", "gomaxprocs"),
+}
 HIVE_TYPES: dict[str, pl.DataType] = {"go": pl.String(), "gomaxprocs": pl.Int64()}
 
 
@@ -105,11 +128,13 @@ def write_dataset(
     host: str = "",
     sort_by: Sequence[str] | None = None,
     partitions: Sequence[str] | None = None,
+    fixed: Mapping[str, str] | None = None,
 ) -> None:
     """Write df as a hive-partitioned dataset at out_dir, atomically replacing what was there.
 
     params_by_go adds per-toolchain parameters to the files of that `go` partition only, so a
-    partition's bytes change only when its own toolchain's parameters do.
+    partition's bytes change only when its own toolchain's parameters do. `fixed` names
+    partition columns whose (single) values out_dir's own path already holds (see write_cell).
     """
     parts = list(partitions if partitions is not None else PARTITIONS[dataset])
     keys = list(sort_by) if sort_by is not None else list(df.columns)
@@ -122,9 +147,9 @@ def write_dataset(
         groups = df.partition_by(parts, as_dict=True, maintain_order=True) if parts else {(): df}
         for values, part in sorted(groups.items(), key=lambda kv: tuple(map(str, kv[0]))):
             rel = Path(*(f"{k}={v}" for k, v in zip(parts, values, strict=True)))
-            label = str(dict(zip(parts, values, strict=True)).get("go", ""))
+            label = str({**(fixed or {}), **dict(zip(parts, values, strict=True))}.get("go", ""))
             file_params = {**params, **(params_by_go or {}).get(label, {})}
-            table = part.drop(parts).to_arrow()
+            table = part.drop([*parts, *(fixed or {})], strict=False).to_arrow()
             _write_file(
                 table,
                 tmp / rel / "part-0.parquet",
@@ -140,6 +165,42 @@ def write_dataset(
             old.rename(out_dir)  # put the previous dataset back
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def cell_dir(dataset: str, cell: Mapping[str, object], root: Path = PARQUET_ROOT) -> Path:
+    """root/<dataset>/go=<label>/gomaxprocs=<n>: the directory one DVC matrix cell owns."""
+    return root / dataset / Path(*(f"{k}={cell[k]}" for k in PARTITIONS[dataset]))
+
+
+def write_cell(
+    df: pl.DataFrame,
+    dataset: str,
+    cell: Mapping[str, object],
+    *,
+    params: Mapping[str, Any],
+    go_version: str,
+    host: str = "",
+    root: Path = PARQUET_ROOT,
+    sort_by: Sequence[str] | None = None,
+) -> Path:
+    """Atomically write one partition cell (e.g. go=1.27.3/gomaxprocs=2) of a dataset."""
+    values = {k: str(cell[k]) for k in PARTITIONS[dataset]}
+    for k, v in values.items():
+        if k in df.columns and df.height and set(map(str, df[k].unique())) != {v}:
+            raise StoreError(f"{dataset}: rows with {k} other than {v} in the cell {values}")
+    out_dir = cell_dir(dataset, values, root)
+    write_dataset(
+        df,
+        out_dir,
+        dataset=dataset,
+        params=params,
+        host=host,
+        sort_by=sort_by,
+        go_versions={values["go"]: go_version},
+        partitions=(),
+        fixed=values,
+    )
+    return out_dir
 
 
 def _validate(tmp: Path, expected_rows: int) -> None:

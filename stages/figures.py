@@ -1,0 +1,33 @@
+"""Altair charts to files: SVG (inlined into index.html) and PNG, byte-stable, no network.
+
+Charts get data already aggregated in Polars: Chart.save() would inline every row and skip
+Altair's row guard, so callers hand over summaries, never raw samples.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import altair as alt
+import vl_convert as vlc
+
+MAX_ROWS = 20_000  # a chart with more rows than this was not aggregated first
+
+
+def spec_json(chart: alt.TopLevelMixin) -> str:
+    """The Vega-Lite spec with sorted keys, so equal charts give equal text."""
+    return json.dumps(json.loads(chart.to_json()), sort_keys=True)
+
+
+def render(chart: alt.TopLevelMixin, figures_dir: Path, name: str) -> tuple[str, str]:
+    """Write <name>.svg and <name>.png; return (markdown path, SVG text) for render.Section."""
+    spec = spec_json(chart)
+    rows = sum(len(v) for v in json.loads(spec).get("datasets", {}).values())
+    if rows > MAX_ROWS:
+        raise ValueError(f"chart {name} has {rows} rows; aggregate in Polars before charting")
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    svg = vlc.vegalite_to_svg(spec)
+    (figures_dir / f"{name}.svg").write_text(svg, encoding="utf-8")
+    (figures_dir / f"{name}.png").write_bytes(vlc.vegalite_to_png(spec, scale=2))
+    return f"figures/{name}.svg", svg

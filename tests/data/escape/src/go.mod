@@ -1,0 +1,3 @@
+module example.com/escapecases
+
+go 1.21
