@@ -25,6 +25,7 @@ type prediction struct {
 	Subject       string                     `json:"subject"`
 	Decision      string                     `json:"decision"`
 	Call          string                     `json:"call"`
+	Benchmark     string                     `json:"benchmark"`
 	AllocsPerCall *int                       `json:"allocs_per_call"`
 	Why           string                     `json:"why"`
 	SinceGo       map[string]json.RawMessage `json:"since_go"`

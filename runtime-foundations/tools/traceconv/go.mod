@@ -1,0 +1,5 @@
+module github.com/go-release-lab/runtime-foundations/tools/traceconv
+
+go 1.26.0
+
+require golang.org/x/exp v0.0.0-20261113113407-e3970619a1a4
