@@ -1,0 +1,3 @@
+module example.com/benchcap
+
+go 1.21
