@@ -16,14 +16,18 @@ from typing import Any
 
 import polars as pl
 
-from stages import log, render, store
+from stages import log, render, report_bench, report_escape, report_stack, store
 from stages.render import Section, Table
 
 REPORTS = Path("reports")
 TITLE = "go-release-lab report"
 SectionBuilder = Callable[[Path, Path], list[Section]]
 # (dataset whose presence enables the sections, builder(parquet_root, figures_dir)), in order.
-LAB_SECTIONS: list[tuple[str, SectionBuilder]] = []
+LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
+    ("escape", report_escape.sections),
+    ("bench_stats", report_bench.sections),
+    ("stack", report_stack.sections),
+]
 
 
 def machine_section(meta: Sequence[dict[str, str]]) -> Section:

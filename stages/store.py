@@ -60,6 +60,8 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 PARTITIONS: dict[str, tuple[str, ...]] = {
     "toolchains": ("go",),
     "escape": ("go",),
+    "escape_diff": (),
+    "escape_ledger": ("go",),
     "bench": ("go", "gomaxprocs"),
     "bench_stats": ("go", "gomaxprocs"),
     "sched_waits": ("go", "gomaxprocs"),
