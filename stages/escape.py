@@ -50,8 +50,8 @@ def collect(build_root: Path, labels: list[str]) -> tuple[pl.DataFrame, dict[str
             missing = checked.filter(pl.col("in_json") == False).height  # noqa: E712
             extra = escape_data.json_only(text, js).height
             log.info(
-                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} of no known "
-                f"form, kept as `other`); JSON {js.height}: {missing} text rows not in JSON, "
+                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} kept as `other`: "
+                f"unclaimed explanations or unknown lines); JSON {js.height}: {missing} text rows not in JSON, "
                 f"{extra} JSON rows not in text"
             )
             frames.append(checked)

@@ -75,12 +75,16 @@ def diagnostics_frame(rows: Iterable[EscapeDiagnostic], *, go: str, lab: str) ->
 
 
 def _family(kind: pl.Expr) -> pl.Expr:
-    """Kinds the two channels may name differently at one position collapse to one family."""
+    """Kinds the two channels may name differently at one position collapse to one family;
+    an explanation no verdict claimed (kind `other`) counts by its JSON code."""
+    code = pl.col("code")
     return (
-        pl.when(kind.is_in(ESCAPE_FAMILY)).then(pl.lit("escape"))
-        .when(kind.is_in(LEAK_FAMILY)).then(pl.lit("leak"))
+        pl.when(kind.is_in(ESCAPE_FAMILY) | ((kind == "other") & code.is_in(["escape", "escapes"])))
+        .then(pl.lit("escape"))
+        .when(kind.is_in(LEAK_FAMILY) | ((kind == "other") & (code == "leak")))
+        .then(pl.lit("leak"))
         .otherwise(kind)
-    )  # fmt: skip
+    )
 
 
 def cross_check(text: pl.DataFrame, json: pl.DataFrame) -> pl.DataFrame:
@@ -96,17 +100,27 @@ def cross_check(text: pl.DataFrame, json: pl.DataFrame) -> pl.DataFrame:
     out = text.with_columns(fam=_family(pl.col("kind"))).join(
         have, on=keys, how="left", nulls_equal=True
     )
+    # -json names its files by base name only, so code of other packages compiled into this
+    # one (generic instantiations, wrappers) cannot be attributed: those rows stay unchecked.
+    own = pl.col("file").str.starts_with(pl.col("package") + "/") | pl.col("file").str.starts_with(
+        "<"
+    )
     return out.with_columns(
-        in_json=pl.when(pl.col("kind").is_in(JSON_KINDS) | pl.col("code").is_in(["escape", "leak"]))
+        in_json=pl.when(pl.col("kind").is_in(JSON_KINDS) & own)
         .then(pl.col("found").fill_null(False))
         .otherwise(None)
     ).select(list(SCHEMA))
 
 
 def json_only(text: pl.DataFrame, json: pl.DataFrame) -> pl.DataFrame:
-    """JSON diagnostics with no text row of the same family at the same position."""
+    """JSON diagnostics of the package's own files with no text row of the same family there."""
     t = text.select("file", "line", "col", fam=_family(pl.col("kind"))).unique()
-    j = json.filter(pl.col("kind").is_in(JSON_KINDS)).with_columns(fam=_family(pl.col("kind")))
+    own = pl.col("file").str.starts_with(pl.col("package") + "/") | pl.col("file").str.starts_with(
+        "<"
+    )
+    j = json.filter(pl.col("kind").is_in(JSON_KINDS) & own).with_columns(
+        fam=_family(pl.col("kind"))
+    )
     return j.join(t, on=["file", "line", "col", "fam"], how="anti", nulls_equal=True).drop("fam")
 
 
@@ -127,7 +141,12 @@ def attribute_functions(df: pl.DataFrame) -> pl.DataFrame:
     base = df.with_row_index("_i")
     sorted_rows = base.filter(pl.col("line").is_not_null()).sort("go", "lab", "file", "line")
     joined = sorted_rows.join_asof(
-        decls, left_on="line", right_on="decl_line", by=["go", "lab", "file"], strategy="backward"
+        decls,
+        left_on="line",
+        right_on="decl_line",
+        by=["go", "lab", "file"],
+        strategy="backward",
+        check_sortedness=False,  # sorted by (go, lab, file, line) above
     ).select("_i", "decl")
     return (
         base.join(joined, on="_i", how="left")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,7 @@ def pipeline(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
 def test_repro_runs_every_stage(pipeline: tuple[Path, str]) -> None:
     _, log = pipeline
-    for stage in ("toolchains", "build@1.27.3", "report"):
+    for stage in ("toolchains", "build@1.27.3", "escape", "bench", "ledger", "report"):
         assert f"Running stage '{stage}'" in log
 
 
@@ -80,6 +81,40 @@ def test_build_records_what_ran(pipeline: tuple[Path, str]) -> None:
         assert (out / art["path"]).is_file()
 
 
+def _scan(work: Path, dataset: str) -> pl.DataFrame:
+    hive = {"go": pl.String, "gomaxprocs": pl.Int64}
+    root = work / "data/parquet" / dataset
+    parts = {p.split("=")[0] for d in root.rglob("*=*") for p in [d.name]}
+    return pl.read_parquet(
+        root / "**/*.parquet",
+        hive_partitioning=bool(parts),
+        hive_schema={k: v for k, v in hive.items() if k in parts} or None,
+    )
+
+
+def test_escape_dataset_holds_every_lab_for_the_toolchain(pipeline: tuple[Path, str]) -> None:
+    df = _scan(pipeline[0], "escape")
+    assert set(df["lab"].unique()) == {"escape-clinic", "schedule-forensics", "stack-growth"}
+    assert set(df["go"].unique()) == {"1.27.3"}
+    assert df.filter(pl.col("in_json") == False).is_empty()  # noqa: E712
+
+
+def test_bench_datasets_cover_every_round_and_unit(pipeline: tuple[Path, str]) -> None:
+    bench = _scan(pipeline[0], "bench")
+    assert set(bench["round"].unique()) == {1, 2}
+    assert set(bench["gomaxprocs"].unique()) == {1}
+    stats = _scan(pipeline[0], "bench_stats")
+    assert {"center", "ci_low", "ci_high", "p_value", "significant"} <= set(stats.columns)
+    assert (pipeline[0] / "data/raw/bench/bench.txt").read_text().startswith("Unit B/op")
+
+
+def test_ledger_finds_no_wrong_prediction(pipeline: tuple[Path, str]) -> None:
+    led = _scan(pipeline[0], "escape_ledger")
+    assert led.height > 30
+    assert led.filter(pl.col("verdict") == "prediction_wrong").is_empty()
+    assert led.filter(pl.col("allocs_op").is_null()).is_empty()
+
+
 def test_report_opens_offline_and_names_toolchain_and_machine(pipeline: tuple[Path, str]) -> None:
     work, _ = pipeline
     page = (work / "reports/index.html").read_text()
@@ -87,20 +122,33 @@ def test_report_opens_offline_and_names_toolchain_and_machine(pipeline: tuple[Pa
     for text in (md, page):
         assert "go version go1.27.3" in text
         assert "CPU model" in text
-    assert "http://" not in page
-    assert "https://" not in page
+        assert "Escape ledger" in text
+        assert "Benchmarks vs the baseline toolchain" in text
+    assert "![Allocations before and after each refactor](figures/escape_allocs.svg)" in md
+    assert (work / "reports/figures/escape_allocs.png").stat().st_size > 1000
+    assert page.count("<svg") >= 2
+    # Nothing to fetch: no external scripts, styles or images (xmlns URIs are names, not loads).
+    assert re.findall(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", page) == []
+    assert "<script" not in page
+    assert "<link" not in page
 
 
 def test_second_repro_runs_nothing(pipeline: tuple[Path, str]) -> None:
     work, _ = pipeline
-    before = {p: p.read_bytes() for p in (work / "reports").iterdir()}
+    before = _tree(work / "reports")
     log = _run([sys.executable, "-m", "dvc", "repro"], work).stdout
     assert "Running stage" not in log
-    assert {p: p.read_bytes() for p in (work / "reports").iterdir()} == before
+    assert _tree(work / "reports") == before
 
 
 def test_report_is_byte_identical_when_rerun_on_the_same_data(pipeline: tuple[Path, str]) -> None:
     work, _ = pipeline
-    before = {p.name: p.read_bytes() for p in (work / "reports").iterdir()}
+    before = _tree(work / "reports")
     _run([sys.executable, "-m", "stages.report"], work)
-    assert {p.name: p.read_bytes() for p in (work / "reports").iterdir()} == before
+    assert _tree(work / "reports") == before
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }

@@ -1,0 +1,126 @@
+"""The escape data path on real compiles: channels agree, functions named, diff, ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stages import build, escape, escape_data, ledger, toolchains
+from stages.formats.gcflags_m import parse_m
+from stages.gocmd import Toolchain
+
+PREDICTIONS = json.loads(ledger.PREDICTIONS.read_text())["predictions"]
+
+
+@pytest.fixture(scope="module", params=["1.21.13", "1.27.3"])
+def clinic(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+    """escape-clinic compiled for real by the build stage's own capture: (version, text, json)."""
+    version = str(request.param)
+    tc = toolchains.install(version)
+    out = tmp_path_factory.mktemp(f"clinic-{version}")
+    build.capture_escape(
+        tc,
+        "escape-clinic",
+        cwd=build.WORKSPACE / "escape-clinic",
+        pattern="./...",
+        out=out,
+        timeout=600,
+    )
+    text, js = escape.parse_unit(out / "escape" / "escape-clinic", go=version)
+    return version, text, js
+
+
+def test_frame_has_the_contract_columns(clinic: tuple[str, pl.DataFrame, pl.DataFrame]) -> None:
+    _, text, _ = clinic
+    assert text.schema == pl.Schema(escape_data.SCHEMA)
+    assert text.height > 50
+
+
+def test_every_text_diagnostic_the_json_can_express_is_in_the_json(
+    clinic: tuple[str, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, text, js = clinic
+    checked = escape_data.cross_check(text, js).filter(pl.col("in_json").is_not_null())
+    assert checked.height > 50
+    assert checked.filter(~pl.col("in_json")).select("file", "line", "kind").rows() == []
+
+
+def test_every_json_diagnostic_of_the_package_is_in_the_text(
+    clinic: tuple[str, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, text, js = clinic
+    assert escape_data.json_only(text, js).select("file", "line", "kind").rows() == []
+
+
+def test_functions_are_named_for_rows_inside_them(
+    clinic: tuple[str, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, text, _ = clinic
+    named = escape_data.attribute_functions(text)
+    moved = named.filter(pl.col("kind") == "moved_to_heap", pl.col("file").str.ends_with("/a.go"))
+    assert moved.select("line", "subject", "function").rows() == [(7, "x", "A")]
+
+
+def test_the_compiler_decides_what_each_prediction_says(
+    clinic: tuple[str, pl.DataFrame, pl.DataFrame],
+) -> None:
+    version, text, _ = clinic
+    led = escape_data.ledger(text, PREDICTIONS, {version: version}, allocs=None)
+    wrong = led.filter(pl.col("verdict") == "prediction_wrong")
+    assert wrong.select("case", "variant", "subject", "predicted", "compiler").rows() == []
+
+
+def test_release_diff_finds_the_variable_make_that_stopped_escaping() -> None:
+    frames = []
+    for version in ("1.21.13", "1.27.3"):
+        text = (Path(__file__).parent / "data/escape" / version / "small-m2.txt").read_text()
+        frames.append(escape_data.diagnostics_frame(parse_m(text), go=version, lab="small"))
+    diff = escape_data.release_diff(pl.concat(frames), ["1.21.13", "1.27.3"])
+    changed = diff.filter(pl.col("subject") == "make([]int, n)")
+    assert changed.select("change", "kind_before", "kind_after").rows() == [
+        ("changes_kind", "escapes", "does_not_escape")
+    ]
+
+
+def test_release_diff_of_one_toolchain_is_empty() -> None:
+    assert escape_data.release_diff(pl.DataFrame(schema=escape_data.SCHEMA), ["1.27.3"]).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("version", "subject", "allocs"),
+    [("1.24.11", "x", 1), ("1.25.5", "1000", 0), ("1.27.3", "1000", 0)],
+)
+def test_since_go_overrides_apply_from_their_release(
+    version: str, subject: str, allocs: int
+) -> None:
+    (flocal,) = [p for p in PREDICTIONS if p["case"] == "Flocal" and p["variant"] == "before"]
+    p = escape_data.prediction_for(flocal, version)
+    assert (p["subject"], p["allocs_per_call"]) == (subject, allocs)
+
+
+@pytest.mark.parametrize(
+    ("predicted", "compiler", "predicted_allocs", "allocs", "expected"),
+    [
+        ("moved_to_heap", "moved_to_heap", 1, 1.0, "agree"),
+        ("escapes", "escapes", 0, 0.0, "escapes_not_allocated"),
+        ("escapes", "does_not_escape", 1, 1.0, "prediction_wrong"),
+        ("does_not_escape", "does_not_escape", 0, 1.0, "prediction_wrong"),
+        ("escapes", "escapes", 1, None, "agree"),
+    ],
+)
+def test_verdicts(
+    predicted: str, compiler: str, predicted_allocs: int, allocs: float | None, expected: str
+) -> None:
+    assert escape_data.verdict(predicted, compiler, predicted_allocs, allocs) == expected
+
+
+def test_every_prediction_names_a_benchmark_that_the_lab_has(go_newest: Toolchain) -> None:
+    src = (build.WORKSPACE / "escape-clinic" / "cases" / "bench_test.go").read_text()
+    for p in PREDICTIONS:
+        top = p["benchmark"].split("/")[0]
+        assert f"func {top}(b *testing.B)" in src, p
