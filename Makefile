@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck gocheck pytest tools params clean
+.PHONY: venv run test lint typecheck gocheck gate pytest tools params baseline clean
 
 venv: $(STAMP)
 
@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 run: venv
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
 
-# Every check: Python lint and types, Go format/vet/lint/race tests, then the test suite.
-test: venv lint typecheck gocheck pytest
+# Every check: Python lint and types, Go format/vet/lint/race tests, the allocation gate, then
+# the test suite.
+test: venv lint typecheck gocheck gate pytest
 
 lint: venv
 	$(VENV)/bin/ruff check stages tests scripts bench
@@ -35,6 +36,14 @@ tools: venv
 
 gocheck: tools
 	$(PY) -m stages.checks
+
+# Allocation gate: allocs/op and B/op of every lab benchmark must not rise over baseline.txt.
+gate: tools
+	$(PY) -m stages.gate
+
+# Refresh runtime-foundations/baseline.txt after an intended allocation change; commit it.
+baseline: tools
+	$(PY) -m stages.gate --update
 
 pytest: venv
 	$(PY) -m pytest
