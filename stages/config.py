@@ -98,6 +98,7 @@ class SchedLab:
 class StackLab:
     interval: str
     godebug: tuple[str, ...]
+    overhead_reps: int = 3  # fresh processes per sampler state (off, on) in the -overhead run
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,266 @@
+"""The stack-growth stage and its report, on output captured from the real lab.
+
+tests/data/stack/go=<label>/gomaxprocs=<n>/ holds what `stages.stack.run_variant` and
+`run_overhead` wrote for Go 1.21.13 and 1.27.3 (the lab built with each, GOMAXPROCS 1 and 2,
+GODEBUG unset and adaptivestackstart=0, 3 overhead reps): the same layout as data/raw/stack/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stages import config, figures, gocmd, render, report_stack, stack, store
+from stages.render import Table
+
+DATA = Path(__file__).parent / "data" / "stack"
+CELLS = sorted(DATA.glob("go=*/gomaxprocs=*"))
+MIB = 1024 * 1024
+
+
+def _cell_keys(csv_path: Path) -> tuple[str, int, str]:
+    go = csv_path.parent.parent.name.removeprefix("go=")
+    procs = int(csv_path.parent.name.removeprefix("gomaxprocs="))
+    return go, procs, "" if csv_path.stem == "default" else csv_path.stem
+
+
+def _read(csv_path: Path) -> pl.DataFrame:
+    go, procs, godebug = _cell_keys(csv_path)
+    return stack.parse_csv(
+        csv_path.read_text(encoding="utf-8"), go=go, gomaxprocs=procs, godebug=godebug
+    )
+
+
+@pytest.fixture(scope="module")
+def captured() -> pl.DataFrame:
+    """Every captured run as rows of the `stack` dataset."""
+    return pl.concat([_read(p) for p in sorted(DATA.glob("go=*/gomaxprocs=*/*.csv"))])
+
+
+@pytest.fixture(scope="module")
+def overhead() -> pl.DataFrame:
+    frame = report_stack.load_overhead(DATA)
+    assert frame is not None
+    return frame
+
+
+def _table_for(procs: int, captured: pl.DataFrame) -> Table:
+    tables = dict(report_stack.peak_final_tables(report_stack.phase_table(captured)))
+    return tables[procs]
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DATA / "go=1.21.13/gomaxprocs=1/default.csv", DATA / "go=1.27.3/gomaxprocs=2/default.csv"],
+    ids=["1.21.13", "1.27.3"],
+)
+def test_csv_parses_to_the_dataset_schema(path: Path) -> None:
+    df = _read(path)
+    assert df.schema == pl.Schema(store.SCHEMAS["stack"])
+    assert df.height == len(path.read_text().splitlines()) - 1
+
+
+def test_memstats_is_null_on_samples_and_set_on_boundaries(captured: pl.DataFrame) -> None:
+    by_kind = captured.group_by("kind").agg(
+        nulls=pl.col("memstats_stack_inuse").null_count(), rows=pl.len()
+    )
+    counts = {r["kind"]: (r["nulls"], r["rows"]) for r in by_kind.iter_rows(named=True)}
+    assert counts["sample"][0] == counts["sample"][1] > 0
+    assert counts["boundary"][0] == 0
+
+
+def test_metrics_every_toolchain_has_are_never_null(captured: pl.DataFrame) -> None:
+    cols = ("t_ns", "stack_inuse_bytes", "goroutines", "starting_size_bytes", "gc_cycles")
+    assert captured.select(cols).null_count().row(0) == (0,) * len(cols)
+
+
+def test_empty_metric_field_reads_as_null() -> None:
+    text = (DATA / "go=1.27.3/gomaxprocs=1/default.csv").read_text().splitlines()
+    fields = text[1].split(",")
+    fields[6] = ""  # goroutines: what a toolchain without the metric writes
+    df = stack.parse_csv(
+        "\n".join([text[0], ",".join(fields)]) + "\n", go="x", gomaxprocs=1, godebug=""
+    )
+    assert df["goroutines"].to_list() == [None]
+    assert df["stack_inuse_bytes"].dtype == pl.Int64
+
+
+def test_changed_csv_header_is_rejected_naming_the_contract() -> None:
+    with pytest.raises(stack.StackLabError, match="output contract changed"):
+        stack.parse_csv("t_ns,scenario\n1,deep\n", go="x", gomaxprocs=1, godebug="")
+
+
+def test_system_goroutines_count_from_go_1_26(captured: pl.DataFrame) -> None:
+    start = captured.filter((pl.col("phase") == "start") & (pl.col("kind") == "boundary"))
+    by_go = dict(start.group_by("go").agg(pl.col("goroutines").min()).iter_rows())
+    assert by_go["1.21.13"] < by_go["1.27.3"]
+
+
+def test_godebug_variants_get_distinct_file_names() -> None:
+    assert stack.variant_name("") == "default"
+    assert stack.variant_name("adaptivestackstart=0") == "adaptivestackstart=0"
+    assert stack.variant_name("a=1,b=2") == "a=1+b=2"
+
+
+def test_meta_with_another_godebug_is_refused() -> None:
+    meta = json.loads((DATA / "go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
+    tc = gocmd.Toolchain(
+        label="1.27.3", goroot=Path("/nonexistent"), source="pypi", version="1.27.3"
+    )
+    stack.check_meta(meta, tc, gomaxprocs=1, godebug="")
+    with pytest.raises(stack.StackLabError, match="GODEBUG was ''"):
+        stack.check_meta(meta, tc, gomaxprocs=1, godebug="adaptivestackstart=0")
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("csv_path", sorted(DATA.glob("go=*/gomaxprocs=*/*.csv")), ids=str)
+def test_peak_and_final_table_matches_the_raw_csv(csv_path: Path, captured: pl.DataFrame) -> None:
+    go, procs, godebug = _cell_keys(csv_path)
+    with csv_path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    table = _table_for(procs, captured)
+    peak_col = table.columns.index(f"peak MiB ({report_stack.godebug_text(godebug)})")
+    final_col = peak_col + 1
+    by_phase = {(r[1], r[2]): r for r in table.rows if r[2] == go}
+    for phase in {r["phase"] for r in rows}:
+        mine = [r for r in rows if r["phase"] == phase]
+        peak = max(int(r["stack_inuse_bytes"]) for r in mine)
+        (final,) = [int(r["stack_inuse_bytes"]) for r in mine if r["kind"] == "boundary"]
+        row = by_phase[(phase, go)]
+        assert row[peak_col] == f"{peak / MIB:.2f}", phase
+        assert row[final_col] == f"{final / MIB:.2f}", phase
+
+
+def test_table_lists_phases_in_run_order(captured: pl.DataFrame) -> None:
+    meta = json.loads((DATA / "go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
+    table = _table_for(1, captured)
+    listed = list(dict.fromkeys(r[1] for r in table.rows))
+    assert listed == [p["phase"] for p in meta["phases"]]
+
+
+def test_chart_stays_under_the_row_cap_with_many_runs(captured: pl.DataFrame) -> None:
+    # 8 captured runs relabelled as 10 toolchains: 80 runs, far more than the default pipeline.
+    many = pl.concat([captured.with_columns(go=pl.lit(f"1.{20 + i}.0")) for i in range(10)])
+    bands = report_stack.band_frame(many)
+    spec = json.loads(
+        figures.spec_json(report_stack.stack_chart(report_stack.chart_frame(many, bands), bands))
+    )
+    rows = sum(len(v) for v in spec["datasets"].values())
+    assert many.height > figures.MAX_ROWS
+    assert rows <= report_stack.CHART_ROWS + bands.height
+
+
+def test_chart_keeps_the_peak_of_every_run(captured: pl.DataFrame) -> None:
+    bands = report_stack.band_frame(captured)
+    lines = report_stack.chart_frame(captured, bands)
+    charted = lines.group_by("go", "gomaxprocs", "godebug").agg(pl.col("mib").max())
+    raw = (
+        captured.filter(pl.col("scenario").is_in(report_stack.SCENARIOS))
+        .group_by("go", "gomaxprocs", "godebug")
+        .agg(mib=pl.col("stack_inuse_bytes").max() / MIB)
+    )
+    assert charted.sort(pl.all()).equals(raw.sort(pl.all()))
+
+
+def test_overhead_table_matches_the_overhead_json(overhead: pl.DataFrame) -> None:
+    table = report_stack.overhead_table(overhead)
+    doc = json.loads((DATA / "go=1.27.3/gomaxprocs=2/overhead.json").read_text())
+    (row,) = [r for r in table.rows if r[0] == "1.27.3" and r[1] == 2]
+    assert row[2] == doc["reps"]
+    assert row[3] == f"{doc['median_total_wall_off_ns'] / 1e6:.1f}"
+    assert row[5] == f"{doc['total_wall_delta_pct']:+.1f}"
+    worst = max(abs(p["stack_delta_bytes"]) for p in doc["phases"])
+    assert str(row[7]).startswith(f"{worst // 1024}")
+
+
+def test_overhead_text_states_wall_time_gc_and_stack_effects(overhead: pl.DataFrame) -> None:
+    text = report_stack.overhead_text(overhead, "1ms")
+    lo = overhead["total_delta_pct"].min()
+    assert isinstance(lo, float)
+    assert f"{lo:+.1f}%" in text
+    assert "GC cycles per run were the same" in text
+    assert f"of {overhead.height} phase comparisons" in text
+
+
+def test_sections_are_byte_identical_when_rebuilt(
+    captured: pl.DataFrame, overhead: pl.DataFrame, tmp_path: Path
+) -> None:
+    out = []
+    for name in ("a", "b"):
+        secs = report_stack.build_sections(captured, overhead, tmp_path / name, interval="1ms")
+        out.append((render.markdown("t", secs), (tmp_path / name / "stack_inuse.svg").read_bytes()))
+    assert out[0] == out[1]
+    assert (tmp_path / "a" / "stack_inuse.png").stat().st_size > 0
+
+
+def test_sections_name_the_caveats(
+    captured: pl.DataFrame, overhead: pl.DataFrame, tmp_path: Path
+) -> None:
+    secs = report_stack.build_sections(captured, overhead, tmp_path, interval="1ms")
+    notes = " ".join(n for s in secs for n in s.notes)
+    assert "system goroutines from Go 1.26" in notes
+    assert "flushes the per-P stack caches" in notes
+    assert [s.title for s in secs][-1] == "Stack growth: sampler overhead"
+
+
+# --- the stage, end to end ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
+    repo: Path, go_newest: gocmd.Toolchain, tmp_path: Path
+) -> None:
+    shutil.copytree(
+        repo / "stages", tmp_path / "stages", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    overrides = ["go=one", "sweep.gomaxprocs=[1]", "labs.stack.overhead_reps=1"]
+    (tmp_path / "params.yaml").write_text(config.compose_yaml(overrides), encoding="utf-8")
+    build = tmp_path / "data/raw/build/go=1.27.3"
+    gocmd.go(
+        go_newest,
+        ["build", "-trimpath", "-o", str(build / stack.BINARY), "."],
+        cwd=repo / "runtime-foundations/stack-growth",
+        timeout=300,
+    )
+    (build / "go-version.txt").write_text(gocmd.go_version(go_newest) + "\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "stages.stack", "1.27.3", "1"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    df = pl.read_parquet(
+        tmp_path / "data/parquet/stack/**/*.parquet",
+        hive_partitioning=True,
+        hive_schema={"go": pl.String, "gomaxprocs": pl.Int64},
+    )
+    assert dict(df.schema) == dict(store.SCHEMAS["stack"])
+    assert df.select("go", "gomaxprocs").unique().rows() == [("1.27.3", 1)]
+    assert sorted(df["godebug"].unique()) == ["", "adaptivestackstart=0"]
+    raw = tmp_path / "data/raw/stack/go=1.27.3/gomaxprocs=1"
+    assert sorted(p.name for p in raw.iterdir()) == [
+        "adaptivestackstart=0.csv",
+        "adaptivestackstart=0.meta.json",
+        "default.csv",
+        "default.meta.json",
+        "overhead.json",
+    ]
+    (meta,) = store.read_metadata("stack", tmp_path / "data/parquet")
+    assert meta["go_version"].startswith("go version go1.27.3 ")
