@@ -28,6 +28,7 @@ PARAMS = REPO / "params.yaml"
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]*$")
 VERSION_RE = re.compile(r"^1\.\d+(\.\d+)?((rc|beta)\d+)?$")
 DURATION_RE = re.compile(r"^\d+(\.\d+)?(ns|us|µs|ms|s|m|h)$")
+GODEBUG_RE = re.compile(r"^[a-z0-9_]+=[A-Za-z0-9_.]+(,[a-z0-9_]+=[A-Za-z0-9_.]+)*$")
 BENCHTIME_RE = re.compile(r"^(\d+x|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))$")
 
 
@@ -290,9 +291,16 @@ def _cross_checks(cfg: Config, problems: list[str]) -> None:
         ("bench.rounds", cfg.bench.rounds),
         ("timeouts.build", cfg.timeouts.build),
         ("timeouts.run", cfg.timeouts.run),
+        ("labs.stack.overhead_reps", cfg.labs.stack.overhead_reps),
     ):
         if isinstance(num, int) and not isinstance(num, bool) and num < 1:
             problems.append(f"{key}: {num} must be >= 1")
+    for i, gd in enumerate(cfg.labs.stack.godebug):
+        if isinstance(gd, str) and gd and not GODEBUG_RE.match(gd):
+            problems.append(
+                f"labs.stack.godebug[{i}]: {gd!r} is not a GODEBUG value such as "
+                '"adaptivestackstart=0" (comma-separated name=value; "" for none)'
+            )
 
 
 def validate(data: object, source: str = "params.yaml") -> Config:

@@ -159,3 +159,12 @@ def test_show_command_prints_the_composition(capsys: pytest.CaptureFixture[str])
 def test_load_names_missing_params_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"stages\.config dump"):
         config.load(tmp_path / "params.yaml")
+
+
+def test_sampler_reps_below_one_are_rejected() -> None:
+    assert "labs.stack.overhead_reps: 0 must be >= 1" in _problems(["labs.stack.overhead_reps=0"])
+
+
+def test_godebug_variant_must_be_name_value_pairs() -> None:
+    msg = _problems(["labs.stack.godebug=['', 'adaptivestackstart 0']"])
+    assert "labs.stack.godebug[1]" in msg
