@@ -10,6 +10,7 @@ $GO_RELEASE_LAB_CACHE/tools/<name>@<version>/, under a file lock, renamed into p
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
@@ -58,6 +59,52 @@ def ensure(name: str) -> Path:
                 cwd=tmp,
                 timeout=BUILD_TIMEOUT,
                 extra_env={"GOBIN": str(tmp)},
+            )
+            shutil.rmtree(path.parent, ignore_errors=True)
+            tmp.rename(path.parent)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+TRACECONV_SRC = Path(__file__).resolve().parent.parent / "runtime-foundations/tools/traceconv"
+
+
+def source_key(root: Path, go: str = TOOLS_GO) -> str:
+    """A hash of a Go module's build inputs (go.mod, go.sum, non-test .go files) and the Go."""
+    h = hashlib.sha256(f"go{go}\n".encode())
+    files = [p for p in root.rglob("*") if p.is_file() and "testdata" not in p.parts]
+    for p in sorted(files):
+        if p.name in ("go.mod", "go.sum") or (
+            p.suffix == ".go" and not p.name.endswith("_test.go")
+        ):
+            h.update(f"{p.relative_to(root).as_posix()}\n".encode() + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def traceconv(src: Path = TRACECONV_SRC) -> Path:
+    """runtime-foundations/tools/traceconv built from the repo's source with TOOLS_GO.
+
+    Not from the module proxy: the cache entry is keyed by a hash of the source, so an edit
+    rebuilds it and an unchanged tree reuses it. Its own module (GOWORK=off): x/exp needs a
+    newer `go` line than the lab workspace has.
+    """
+    path = cache_root() / "tools" / f"traceconv@{source_key(src)}" / "traceconv"
+    path.parent.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path.parent.parent / ".traceconv.lock"), timeout=BUILD_TIMEOUT):
+        if path.is_file():
+            return path
+        tc = toolchains.install(TOOLS_GO)
+        tmp = path.parent.parent / f".traceconv.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            log.info(f"building traceconv ({path.parent.name}) with Go {TOOLS_GO}")
+            gocmd.go(
+                tc,
+                ["build", "-trimpath", "-buildvcs=false", "-o", str(tmp / "traceconv"), "."],
+                cwd=src,
+                timeout=BUILD_TIMEOUT,
             )
             shutil.rmtree(path.parent, ignore_errors=True)
             tmp.rename(path.parent)

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from stages import log, render, report_bench, report_escape, report_stack, store
+from stages import log, render, report_bench, report_escape, report_sched, report_stack, store
 from stages.render import Section, Table
 
 REPORTS = Path("reports")
@@ -27,6 +27,7 @@ LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("escape", report_escape.sections),
     ("bench_stats", report_bench.sections),
     ("stack", report_stack.sections),
+    ("sched_waits", report_sched.sections),
 ]
 
 

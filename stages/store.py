@@ -55,6 +55,44 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "gc_cycles": pl.Int64(),
         "memstats_stack_inuse": pl.Int64(),
     },
+    # One Runnable -> Running wait (traceconv's waits.csv); `window` is the workload running
+    # when it ended, `workload` the task of the goroutine (null: a runtime goroutine).
+    "sched_waits": {
+        "go": pl.String(),
+        "gomaxprocs": pl.Int64(),
+        "workload": pl.String(),
+        "window": pl.String(),
+        "goroutine": pl.Int64(),
+        "reason": pl.String(),
+        "detail": pl.String(),
+        "waker": pl.Int64(),
+        "task_id": pl.Int64(),
+        "task_source": pl.String(),
+        "proc": pl.Int64(),
+        "start_ns": pl.Int64(),
+        "end_ns": pl.Int64(),
+        "wait_ns": pl.Int64(),
+    },
+    # One bucket [lo, hi) (the metric's unit, seconds) of a runtime/metrics histogram, counting
+    # what happened during the workload.
+    "sched_hist": {
+        "go": pl.String(),
+        "gomaxprocs": pl.Int64(),
+        "workload": pl.String(),
+        "metric": pl.String(),
+        "bucket": pl.Int64(),
+        "lo": pl.Float64(),
+        "hi": pl.Float64(),
+        "count": pl.Int64(),
+    },
+    "sched_requests": {
+        "go": pl.String(),
+        "gomaxprocs": pl.Int64(),
+        "workload": pl.String(),
+        "request_id": pl.Int64(),
+        "start_ns": pl.Int64(),
+        "latency_ns": pl.Int64(),
+    },
 }
 # Partition columns of each dataset, outermost first, and the hive schema readers must pass.
 PARTITIONS: dict[str, tuple[str, ...]] = {
@@ -66,6 +104,7 @@ PARTITIONS: dict[str, tuple[str, ...]] = {
     "bench_stats": ("go", "gomaxprocs"),
     "sched_waits": ("go", "gomaxprocs"),
     "sched_hist": ("go", "gomaxprocs"),
+    "sched_requests": ("go", "gomaxprocs"),
     "stack": ("go", "gomaxprocs"),
 }
 HIVE_TYPES: dict[str, pl.DataType] = {"go": pl.String(), "gomaxprocs": pl.Int64()}

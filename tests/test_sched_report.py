@@ -1,0 +1,96 @@
+"""The sched report sections, built from real captured runs of two toolchains."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stages import figures, render, report_sched, sched_data
+from stages.render import Section
+
+DATA = Path(__file__).parent / "data" / "sched"
+ORDER = ["1.25.5", "1.27.3"]
+
+
+@pytest.fixture(scope="module")
+def frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(sched_waits, sched_hist, sched_requests) of the captured GOMAXPROCS=2 runs."""
+    waits, hist, requests = [], [], []
+    for go in ORDER:
+        d = DATA / f"go{go}-P2"
+        w = pl.read_csv(d / "waits.csv.gz", schema=sched_data.WAITS_CSV)
+        t = pl.read_csv(d / "tasks.csv", schema=sched_data.TASKS_CSV)
+        waits.append(sched_data.waits_frame(w, t, go=go, gomaxprocs=2))
+        m = json.loads(gzip.decompress((d / "metrics.json.gz").read_bytes()))
+        hist.append(sched_data.hist_frame(m, go=go, gomaxprocs=2))
+        r = pl.read_csv(d / "requests.csv", schema=sched_data.REQUESTS_CSV)
+        requests.append(sched_data.requests_frame(r, go=go, gomaxprocs=2))
+    return pl.concat(waits), pl.concat(hist), pl.concat(requests)
+
+
+def _build(frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], out: Path) -> list[Section]:
+    waits, hist, requests = frames
+    return report_sched.build_sections(
+        waits, hist, requests, order=ORDER, baseline=ORDER[0], figures_dir=out
+    )
+
+
+def test_report_is_byte_identical_on_rerun(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    a, b = _build(frames, tmp_path / "a"), _build(frames, tmp_path / "b")
+    assert render.markdown("t", a) == render.markdown("t", b)
+    assert render.page("t", a) == render.page("t", b)
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_latency_table_has_a_row_per_workload_toolchain_and_gomaxprocs(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    waits = frames[0].filter(pl.col("workload").is_not_null())
+    table = report_sched.summary_table(waits, "wait_ns", ORDER, "waits")
+    assert table.columns[3:] == (
+        "count", "p50 (µs)", "p90 (µs)", "p99 (µs)", "p99.9 (µs)", "max (µs)",
+    )  # fmt: skip
+    expected = waits.select("workload", "gomaxprocs", "go").unique().height
+    assert len(table.rows) == expected
+    assert [r[2] for r in table.rows[:2]] == ORDER  # baseline first within a workload
+
+
+def test_ecdf_chart_is_aggregated_before_charting(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    waits = frames[0].filter(pl.col("workload").is_not_null())
+    pts = sched_data.ecdf_points(waits, "wait_ns", report_sched.KEYS)
+    spec = json.loads(figures.spec_json(report_sched.ecdf_chart(pts, "wait_ns", ORDER, "x")))
+    rows = sum(len(v) for v in spec["datasets"].values())
+    assert rows == pts.height < figures.MAX_ROWS
+    assert spec["spec"]["encoding"]["x"]["scale"]["type"] == "log"
+
+
+def test_sections_explain_the_comparison_methods(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    md = render.markdown("t", _build(frames, tmp_path))
+    assert "Mann-Whitney U" in md
+    assert "Holm" in md
+    assert "binned with the histogram's own bucket edges" in md
+    assert "![Scheduling latency](figures/sched_waits_ecdf.svg)" in md
+
+
+def test_one_toolchain_gives_empty_comparisons_not_errors(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    one = tuple(f.filter(pl.col("go") == "1.27.3") for f in frames)
+    secs = report_sched.build_sections(
+        one[0], one[1], one[2], order=["1.27.3"], baseline="1.27.3", figures_dir=tmp_path
+    )
+    comparisons = next(s for s in secs if s.title == "Scheduling latency across toolchains")
+    assert all(t.rows == () for t in comparisons.tables)

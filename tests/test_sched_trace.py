@@ -1,0 +1,97 @@
+"""The sched stage on real traces and real toolchains: conversion of every trace format the lab
+meets, the waits cross-checked with `go tool trace -d=parsed`, and the runtime/metrics histogram
+checked against the trace of the same run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from stages import build, config, gocmd, sched, sched_data, store, toolchains
+
+pytestmark = pytest.mark.slow
+
+TESTDATA = build.WORKSPACE / "tools" / "traceconv" / "testdata"
+WORKLOADS = ["cpu", "pingpong", "timers", "syscall", "alloc", "serve"]
+# trace made by -> the toolchain whose `go tool trace -d=parsed` reads it (Go 1.24+ has it;
+# the newest reads the older formats).
+READERS = {"1.21.13": "1.27.3", "1.22.10": "1.27.3", "1.25.5": "1.25.5", "1.27.3": "1.27.3"}
+
+
+@pytest.mark.parametrize("made_by", sorted(READERS))
+def test_traceconv_converts_the_trace_of(made_by: str, tmp_path: Path) -> None:
+    summary = sched.convert(TESTDATA / f"lab-go{made_by}.trace", tmp_path / "conv")
+    waits, tasks = sched.read_tables(tmp_path / "conv")
+    assert waits.height == summary["waits"] > 0
+    assert sched_data.windows(tasks)["window"].to_list() == WORKLOADS
+    df = sched_data.waits_frame(waits, tasks, go=made_by, gomaxprocs=2)
+    assert set(df["workload"].drop_nulls().unique().to_list()) == set(WORKLOADS)
+
+
+def _parsed_matches_converted(tc: gocmd.Toolchain, trace: Path, conv: Path) -> None:
+    summary = sched.convert(trace, conv)
+    waits, _ = sched.read_tables(conv)
+    ours = sorted(zip(waits["goroutine"], waits["end_ns"] + summary["trace_start"], strict=True))
+    theirs = sorted(sched.parsed_transitions(tc, trace, timeout=300))
+    assert len(ours) == len(theirs)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("made_by", sorted(READERS))
+def test_waits_are_the_transitions_go_tool_trace_parses(made_by: str, tmp_path: Path) -> None:
+    tc = toolchains.install(READERS[made_by])
+    _parsed_matches_converted(tc, TESTDATA / f"lab-go{made_by}.trace", tmp_path / "conv")
+
+
+@pytest.fixture(scope="module")
+def cell(go_newest: gocmd.Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real sched cell (1.27.3, GOMAXPROCS=2, 20 ms per workload) run by the stage code."""
+    cfg = config.compose(["go=one", "sweep.gomaxprocs=[2]", "labs.sched.duration=20ms"])
+    root = tmp_path_factory.mktemp("sched")
+    out = root / "build" / "go=1.27.3"
+    gocmd.go(
+        go_newest,
+        ["build", *build.BUILD_FLAGS, "-o", str((out / sched.BINARY).resolve()), "."],
+        cwd=build.WORKSPACE / sched.LAB,
+        timeout=300,
+    )
+    (out / "go-version.txt").write_text(gocmd.go_version(go_newest) + "\n")
+    sched.run_cell(
+        cfg, "1.27.3", 2, build_root=root / "build", raw_root=root / "raw",
+        parquet_root=root / "parquet",
+    )  # fmt: skip
+    return root
+
+
+def test_stage_keeps_the_trace_and_writes_every_dataset(cell: Path) -> None:
+    raw = cell / "raw" / "go=1.27.3" / "gomaxprocs=2"
+    assert (raw / "trace.out").stat().st_size > 0
+    for dataset in ("sched_waits", "sched_hist", "sched_requests"):
+        df = store.scan(dataset, cell / "parquet").collect()
+        assert df.height > 0
+        assert df.select("go", "gomaxprocs").unique().rows() == [("1.27.3", 2)]
+
+
+def test_stage_waits_match_the_toolchains_own_reading_of_its_trace(
+    cell: Path, go_newest: gocmd.Toolchain
+) -> None:
+    raw = cell / "raw" / "go=1.27.3" / "gomaxprocs=2"
+    start = json.loads((raw / "trace-summary.json").read_text())["trace_start"]
+    waits = store.scan("sched_waits", cell / "parquet").collect()
+    ours = sorted(zip(waits["goroutine"], (waits["end_ns"] + start), strict=True))
+    theirs = sorted(sched.parsed_transitions(go_newest, raw / "trace.out", timeout=300))
+    assert len(ours) == len(theirs)
+    assert ours == theirs
+
+
+def test_histogram_is_a_one_in_eight_sample_of_the_traced_waits(cell: Path) -> None:
+    waits = store.scan("sched_waits", cell / "parquet").collect()
+    hist = store.scan("sched_hist", cell / "parquet").collect()
+    ping = sched_data.hist_vs_trace(waits, hist).filter(pl.col("workload") == "pingpong")
+    row = ping.row(0, named=True)
+    assert row["n_trace"] > 5000
+    assert row["n_ratio"] == pytest.approx(1 / sched_data.SAMPLING_PERIOD, abs=0.01)
+    assert abs(row["p50_shift"]) <= 1  # same or adjacent 64 ns bucket
