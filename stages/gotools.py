@@ -37,34 +37,36 @@ def tool_path(name: str) -> Path:
     return cache_root() / "tools" / f"{name}@{version}" / name
 
 
-def ensure(name: str) -> Path:
-    """The tool's binary, built first if it is not there yet."""
-    if name not in TOOLS:
-        raise KeyError(f"unknown tool {name!r}; known: {', '.join(TOOLS)}")
-    path = tool_path(name)
+def _build_once(path: Path, what: str, args: list[str], cwd: Path | None) -> Path:
+    """Build `path` with `go ARGS` (TOOLS_GO) unless present: locked, into a temporary directory
+    renamed into place, so a half-built tool is never found. cwd None: the temporary directory.
+    ARGS may name the output directory as "{out}"."""
     path.parent.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.parent.parent / f".{name}.lock"), timeout=BUILD_TIMEOUT):
+    with FileLock(str(path.parent.parent / f".{path.name}.lock"), timeout=BUILD_TIMEOUT):
         if path.is_file():
             return path
-        module, version = TOOLS[name]
         tc = toolchains.install(TOOLS_GO)
-        tmp = path.parent.parent / f".{name}.tmp-{os.getpid()}"
+        tmp = path.parent.parent / f".{path.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         try:
-            log.info(f"building {name} {version} with Go {TOOLS_GO} (first time only)")
-            gocmd.go(
-                tc,
-                ["install", f"{module}@{version}"],
-                cwd=tmp,
-                timeout=BUILD_TIMEOUT,
-                extra_env={"GOBIN": str(tmp)},
-            )
+            log.info(f"building {what} with Go {TOOLS_GO} (first time only)")
+            gocmd.go(tc, [a.replace("{out}", str(tmp)) for a in args], cwd=cwd or tmp,
+                     timeout=BUILD_TIMEOUT, extra_env={"GOBIN": str(tmp)})  # fmt: skip
             shutil.rmtree(path.parent, ignore_errors=True)
             tmp.rename(path.parent)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def ensure(name: str) -> Path:
+    """The tool's binary, built from the Go module proxy first if it is not there yet."""
+    if name not in TOOLS:
+        raise KeyError(f"unknown tool {name!r}; known: {', '.join(TOOLS)}")
+    module, version = TOOLS[name]
+    return _build_once(tool_path(name), f"{name} {version}", ["install", f"{module}@{version}"],
+                       cwd=None)  # fmt: skip
 
 
 TRACECONV_SRC = Path(__file__).resolve().parent.parent / "runtime-foundations/tools/traceconv"
@@ -90,27 +92,8 @@ def traceconv(src: Path = TRACECONV_SRC) -> Path:
     newer `go` line than the lab workspace has.
     """
     path = cache_root() / "tools" / f"traceconv@{source_key(src)}" / "traceconv"
-    path.parent.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.parent.parent / ".traceconv.lock"), timeout=BUILD_TIMEOUT):
-        if path.is_file():
-            return path
-        tc = toolchains.install(TOOLS_GO)
-        tmp = path.parent.parent / f".traceconv.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        try:
-            log.info(f"building traceconv ({path.parent.name}) with Go {TOOLS_GO}")
-            gocmd.go(
-                tc,
-                ["build", "-trimpath", "-buildvcs=false", "-o", str(tmp / "traceconv"), "."],
-                cwd=src,
-                timeout=BUILD_TIMEOUT,
-            )
-            shutil.rmtree(path.parent, ignore_errors=True)
-            tmp.rename(path.parent)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    args = ["build", "-trimpath", "-buildvcs=false", "-o", "{out}/traceconv", "."]
+    return _build_once(path, f"traceconv ({path.parent.name})", args, cwd=src)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
