@@ -30,19 +30,7 @@ from stages.formats import benchfmt
 from stages.gocmd import GoCommandError, Toolchain
 
 EXACT_UNITS = ("B/op", "allocs/op")
-BENCH_SCHEMA: dict[str, pl.DataType] = {
-    "go": pl.String(),
-    "gomaxprocs": pl.Int64(),
-    "lab": pl.String(),
-    "package": pl.String(),
-    "name": pl.String(),
-    "round": pl.Int64(),
-    "order": pl.Int64(),
-    "iterations": pl.Int64(),
-    "unit": pl.String(),
-    "value": pl.Float64(),
-    "host": pl.String(),
-}
+BENCH_SCHEMA = store.SCHEMAS["bench"]  # the column contract lives in stages.store
 STATS_KEYS = ("gomaxprocs", "lab", "package", "name", "unit")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from stages import store
 from stages.formats.escape_kinds import EscapeDiagnostic, Kind
 
 ESCAPE_FAMILY = ("escapes", "moved_to_heap")
@@ -20,37 +21,10 @@ LEAK_FAMILY = ("leaking_param", "leaking_param_content", "leaking_param_to_resul
 JSON_KINDS = (*ESCAPE_FAMILY, *LEAK_FAMILY, "can_inline", "cannot_inline")
 DECISION_KINDS = (*ESCAPE_FAMILY, *LEAK_FAMILY, "does_not_escape")
 
-SCHEMA: dict[str, pl.DataType] = {
-    "go": pl.String(),
-    "lab": pl.String(),
-    "package": pl.String(),
-    "file": pl.String(),
-    "line": pl.Int64(),
-    "col": pl.Int64(),
-    "kind": pl.String(),
-    "subject": pl.String(),
-    "message": pl.String(),
-    "flow": pl.List(pl.String()),
-    "function": pl.String(),
-    "detail": pl.String(),
-    "code": pl.String(),
-    "lineno": pl.Int64(),
-    "in_json": pl.Boolean(),
-}
-DIFF_SCHEMA: dict[str, pl.DataType] = {
-    "from_go": pl.String(),
-    "to_go": pl.String(),
-    "lab": pl.String(),
-    "package": pl.String(),
-    "function": pl.String(),
-    "file": pl.String(),
-    "line": pl.Int64(),
-    "col": pl.Int64(),
-    "subject": pl.String(),
-    "change": pl.String(),
-    "kind_before": pl.String(),
-    "kind_after": pl.String(),
-}
+# Column contracts live in stages.store (the one place for schemas).
+SCHEMA = store.SCHEMAS["escape"]
+DIFF_SCHEMA = store.SCHEMAS["escape_diff"]
+LEDGER_SCHEMA = store.SCHEMAS["escape_ledger"]
 _KEY = ("lab", "package", "file", "line", "col", "subject")
 
 
@@ -208,24 +182,6 @@ def prediction_for(pred: Mapping[str, Any], version: str) -> dict[str, Any]:
         if _mm(key) <= _mm(version):
             out.update(pred["since_go"][key])
     return out
-
-
-LEDGER_SCHEMA: dict[str, pl.DataType] = {
-    "go": pl.String(),
-    "case": pl.String(),
-    "variant": pl.String(),
-    "function": pl.String(),
-    "file": pl.String(),
-    "line": pl.Int64(),
-    "subject": pl.String(),
-    "predicted": pl.String(),
-    "compiler": pl.String(),
-    "predicted_allocs": pl.Int64(),
-    "benchmark": pl.String(),
-    "allocs_op": pl.Float64(),
-    "bytes_op": pl.Float64(),
-    "verdict": pl.String(),
-}
 
 
 def compiler_decision(diags: pl.DataFrame, file: str, line: int, subject: str) -> str:

@@ -40,6 +40,66 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "goarch": pl.String(),
         "wheel_sha256": pl.String(),
     },
+    "escape": {
+        "go": pl.String(),
+        "lab": pl.String(),
+        "package": pl.String(),
+        "file": pl.String(),
+        "line": pl.Int64(),
+        "col": pl.Int64(),
+        "kind": pl.String(),
+        "subject": pl.String(),
+        "message": pl.String(),
+        "flow": pl.List(pl.String()),
+        "function": pl.String(),
+        "detail": pl.String(),
+        "code": pl.String(),
+        "lineno": pl.Int64(),
+        "in_json": pl.Boolean(),
+    },
+    "escape_diff": {
+        "from_go": pl.String(),
+        "to_go": pl.String(),
+        "lab": pl.String(),
+        "package": pl.String(),
+        "function": pl.String(),
+        "file": pl.String(),
+        "line": pl.Int64(),
+        "col": pl.Int64(),
+        "subject": pl.String(),
+        "change": pl.String(),
+        "kind_before": pl.String(),
+        "kind_after": pl.String(),
+    },
+    "escape_ledger": {
+        "go": pl.String(),
+        "case": pl.String(),
+        "variant": pl.String(),
+        "function": pl.String(),
+        "file": pl.String(),
+        "line": pl.Int64(),
+        "subject": pl.String(),
+        "predicted": pl.String(),
+        "compiler": pl.String(),
+        "predicted_allocs": pl.Int64(),
+        "benchmark": pl.String(),
+        "allocs_op": pl.Float64(),
+        "bytes_op": pl.Float64(),
+        "verdict": pl.String(),
+    },
+    "bench": {
+        "go": pl.String(),
+        "gomaxprocs": pl.Int64(),
+        "lab": pl.String(),
+        "package": pl.String(),
+        "name": pl.String(),
+        "round": pl.Int64(),
+        "order": pl.Int64(),
+        "iterations": pl.Int64(),
+        "unit": pl.String(),
+        "value": pl.Float64(),
+        "host": pl.String(),
+    },
     "stack": {
         "go": pl.String(),
         "gomaxprocs": pl.Int64(),
@@ -177,6 +237,7 @@ def write_dataset(
     partition's bytes change only when its own toolchain's parameters do. `fixed` names
     partition columns whose (single) values out_dir's own path already holds (see write_cell).
     """
+    check_schema(df, dataset)
     parts = list(partitions if partitions is not None else PARTITIONS[dataset])
     keys = list(sort_by) if sort_by is not None else list(df.columns)
     df = df.sort(keys, nulls_last=True, maintain_order=True)
@@ -206,6 +267,22 @@ def write_dataset(
             old.rename(out_dir)  # put the previous dataset back
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def check_schema(df: pl.DataFrame, dataset: str) -> None:
+    """Refuse to write a frame that breaks the dataset's column contract (SCHEMAS)."""
+    want = SCHEMAS.get(dataset)
+    if want is None:
+        return
+    got = dict(df.schema)
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    wrong = sorted(c for c in set(want) & set(got) if got[c] != want[c])
+    if missing or extra or wrong:
+        raise StoreError(
+            f"{dataset}: the frame breaks the column contract in stages/store.py SCHEMAS "
+            f"(missing {missing}, unexpected {extra}, wrong types {wrong}); fix the stage or "
+            "change the contract (and the docs) on purpose"
+        )
 
 
 def cell_dir(dataset: str, cell: Mapping[str, object], root: Path = PARQUET_ROOT) -> Path:

@@ -95,3 +95,10 @@ def test_successful_write_replaces_the_old_dataset(tmp_path: Path) -> None:
 def test_scan_of_a_missing_dataset_says_how_to_make_it(tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match="dvc repro"):
         store.scan("toolchains", tmp_path)
+
+
+def test_a_frame_that_breaks_the_contract_is_refused(tmp_path: Path) -> None:
+    df = store.frame(_rows("1.27.3"), SCHEMA).drop("wheel_sha256")
+    with pytest.raises(store.StoreError, match=r"missing \['wheel_sha256'\]"):
+        store.write_dataset(df, tmp_path / "toolchains", dataset="toolchains", params={})
+    assert not (tmp_path / "toolchains").exists()
