@@ -97,6 +97,13 @@ def run_cell(tc: Toolchain, cell: Cell, benchtime: str, timeout: float) -> str:
             "-test.cpu", str(cell.gomaxprocs), "-test.benchtime", benchtime]  # fmt: skip
     res = gocmd.run_binary(tc, cell.binary, args, cwd=cell.srcdir, timeout=timeout,
                            gomaxprocs=cell.gomaxprocs)  # fmt: skip
+    if not any(line.startswith("Benchmark") for line in res.stdout.splitlines()):
+        raise GoCommandError(
+            "printed no benchmark results", argv=res.args, toolchain=tc.label,
+            stderr=res.stdout + res.stderr,
+            hint=f"rerun `dvc repro -f build@{cell.go}` if the binary is stale; else run the "
+            "command above by hand to see what it prints",
+        )  # fmt: skip
     return res.stdout
 
 
@@ -139,6 +146,11 @@ def run_all(cfg: config.Config, out_txt: Path) -> None:
         for cell in discover(store.RAW_ROOT / "build", label, cfg.sweep.gomaxprocs):
             if has_benchmarks(tc, cell, cfg.timeouts.run):
                 cells.append(cell)
+    if not cells:
+        raise ValueError(
+            f"no test binary lists a benchmark (`-test.list ^Benchmark`) in "
+            f"{store.RAW_ROOT / 'build'}/go=*: rerun `dvc repro -f build` and check its manifest"
+        )
     runs = schedule(cells, cfg.bench.rounds, cfg.bench.seed)
     log.info(f"{len(runs)} runs: {len(cells)} cells x {cfg.bench.rounds} rounds, "
              f"benchtime {cfg.bench.benchtime}, seed {cfg.bench.seed}")  # fmt: skip

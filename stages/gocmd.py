@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ PASS_THROUGH = (
 )  # fmt: skip
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 STDERR_TAIL_LINES = 25
+PROCLOG_ENV = "GO_RELEASE_LAB_PROCLOG"  # optional: a file that gets one JSON line per process
 
 _NEEDS_NEWER_GO = re.compile(r"requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)")
 _GO_VERSION = re.compile(r"^go version (?:go(\S+)|devel (\S+).*?) (\S+)/(\S+)")
@@ -134,14 +136,18 @@ def run(
     toolchain: Toolchain | None = None,
     check: bool = True,
     stdout_path: Path | None = None,
+    hint: str = "",
 ) -> subprocess.CompletedProcess[str]:
     """Run argv (never a shell string) with a timeout; kill its whole process group on timeout.
+
+    hint: the fix to print when it exits non-zero and the stderr suggests nothing better.
 
     stdout goes to `stdout_path` when given (large outputs), else it is captured.
     """
     args = [os.fspath(a) for a in argv]
     label = toolchain.label if toolchain else None
     out_file = stdout_path.open("w", encoding="utf-8") if stdout_path else None
+    started = time.monotonic()
     try:
         proc = subprocess.Popen(
             args,
@@ -179,6 +185,7 @@ def run(
     finally:
         if out_file:
             out_file.close()
+        _proclog(args, cwd, time.monotonic() - started, proc.returncode)
     result = subprocess.CompletedProcess(args, proc.returncode, stdout or "", stderr or "")
     if check and proc.returncode != 0:
         raise GoCommandError(
@@ -186,9 +193,24 @@ def run(
             argv=args,
             toolchain=label,
             stderr=result.stderr or result.stdout,
-            hint=_hint(result.stderr, toolchain),
+            hint=_hint(result.stderr, toolchain) or hint,
         )
     return result
+
+
+def _proclog(args: Sequence[str], cwd: Path, wall: float, status: int | None) -> None:
+    """With GO_RELEASE_LAB_PROCLOG=<file>, append one JSON line per process (bench/pipeline_cost.py
+    sums them); without it, nothing."""
+    path = os.environ.get(PROCLOG_ENV)
+    if path:
+        import resource  # noqa: PLC0415 - only when logging (Unix)
+
+        # children_maxrss_kib: the largest child of this stage so far (a running max)
+        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        rec = {"argv": list(args[:3]), "cwd": str(cwd), "wall_s": round(wall, 6),
+               "exit": status, "stage_pid": os.getpid(), "children_maxrss_kib": rss}  # fmt: skip
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
 
 
 def go(
@@ -237,6 +259,8 @@ def run_binary(
         toolchain=tc,
         check=check,
         stdout_path=stdout_path,
+        hint=f"rerun `dvc repro -f build@{tc.label}` if the binary is stale; else run the "
+        f"command above by hand (GOMAXPROCS={gomaxprocs}) to see why the lab fails",
     )
 
 

@@ -271,7 +271,9 @@ def build_sections(
 def sections(parquet_root: Path, figures_dir: Path) -> list[Section]:
     cfg = config.load()
     cols = ("go", "gomaxprocs", "workload", "window", "wait_ns")
-    waits = store.scan("sched_waits", parquet_root).select(cols).collect()
+    # Categorical: a 4-byte code per row instead of a string view (halves the peak on go=all)
+    strings = pl.col("go", "workload", "window").cast(pl.Categorical)
+    waits = store.scan("sched_waits", parquet_root).select(cols).with_columns(strings).collect()
     hist = store.scan("sched_hist", parquet_root).collect()
     requests = (
         store.scan("sched_requests", parquet_root).collect()

@@ -88,6 +88,7 @@ def run_cell(
     gocmd.verify_version(tc, go_version)
     raw = raw_root / f"go={label}" / f"gomaxprocs={gomaxprocs}"
     tmp = raw.parent / f".{raw.name}.tmp-{os.getpid()}"
+    store.recover(raw)  # what a killed run of this cell left beside it
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:

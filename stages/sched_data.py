@@ -13,7 +13,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import stats as sps
 
 from stages import stats, store
 
@@ -65,7 +64,8 @@ REQUESTS_CSV: dict[str, pl.DataType] = {
 # `go tool trace -d=parsed` (Go 1.24+): "M=.. P=.. G=.. StateTransition Time=T ... GoID=G
 # Runnable->Running" (last on the line in 1.24/1.25, before " Reason=" in 1.26+).
 PARSED_WAIT = re.compile(
-    r"^M=\S+ P=\S+ G=\S+ StateTransition Time=(\d+) .*\bGoID=(\d+) Runnable->Running(?: |$)"
+    r"^M=\S+ P=\S+ G=\S+ StateTransition Time=(\d{1,19}) "
+    r".*\bGoID=(\d{1,19}) Runnable->Running(?: |$)"
 )
 
 
@@ -178,7 +178,8 @@ def ecdf_points(
     raw samples)."""
     v = pl.col(value)
     wide = (
-        df.filter(v.is_not_null())
+        df.select(*keys, value)
+        .filter(v.is_not_null())
         .group_by(keys)
         .agg([v.quantile(q, QUANTILE_METHOD).alias(f"{i:04d}") for i, q in enumerate(levels)])
     )
@@ -199,13 +200,16 @@ def compare_to_baseline(
     p equals stats.mann_whitney_p (benchmath's normal approximation with tie and continuity
     correction) at these sample sizes; scipy also returns U, from which P(X > base) + P(=)/2."""
     rows = []
-    data = df.filter(pl.col(value).is_not_null())
+    data = df.select(*dict.fromkeys([*keys, "go", value])).filter(pl.col(value).is_not_null())
     for key, grp in data.sort([*keys, "go"]).group_by(list(keys), maintain_order=True):
         by_go = {
             str(g): sub[value].to_numpy().astype(np.float64)
             for (g,), sub in grp.group_by(["go"], maintain_order=True)
         }
         base = by_go.get(baseline)
+        # scipy.stats is imported where used: it costs ~0.5 s, every sched cell imports this
+        from scipy import stats as sps  # noqa: PLC0415
+
         for g, x in by_go.items():
             if g == baseline or base is None or len(x) == 0 or len(base) == 0:
                 continue
@@ -276,6 +280,8 @@ def _gof(sample: npt.NDArray[np.int64], population: npt.NDArray[np.int64]) -> tu
         return math.nan, len(exp_m)
     f = min(n / total, 0.99)
     chi2 = sum((a - b) ** 2 / b for a, b in zip(obs_m, exp_m, strict=True)) / (1 - f)
+    from scipy import stats as sps  # noqa: PLC0415 - see compare_to_baseline
+
     return float(sps.chi2.sf(chi2, len(exp_m) - 1)), len(exp_m)
 
 
@@ -291,14 +297,21 @@ def hist_vs_trace(
     two binned CDFs; p50/p90/p99 bucket upper edges (seconds) of each, p50_shift how many
     buckets the histogram's p50 is above the trace's; gof_p the chi-square test of _gof."""
     h = hist.filter(pl.col("metric") == LATENCY_METRIC)
+    # one pass over the waits (a filter per window would rescan all of them: 168 x 10^7 rows
+    # on go=all x 4 GOMAXPROCS)
+    empty = pl.Series("wait_ns", [], pl.Int64)
+    cells = {
+        key: grp["wait_ns"].drop_nulls()
+        for key, grp in waits.select("go", "gomaxprocs", "window", "wait_ns").group_by(
+            "go", "gomaxprocs", "window"
+        )
+    }
     rows = []
     for (go, procs, window), grp in h.sort("go", "gomaxprocs", "workload", "bucket").group_by(
         "go", "gomaxprocs", "workload", maintain_order=True
     ):
         edges = [*grp["lo"].to_list(), grp["hi"][-1]]
-        w = waits.filter(
-            (pl.col("go") == go) & (pl.col("gomaxprocs") == procs) & (pl.col("window") == window)
-        )["wait_ns"].drop_nulls()
+        w = cells.get((go, procs, window), empty)
         keep = (grp["lo"] >= floor_s).to_numpy()
         all_hist = grp["count"].to_numpy().astype(np.int64)
         hist_counts = all_hist[keep]

@@ -62,7 +62,11 @@ def parse_csv(text: str, *, go: str, gomaxprocs: int, godebug: str) -> pl.DataFr
             " the lab's output contract changed; update stages/stack.py and store.SCHEMAS"
         )
     schema = store.SCHEMAS[DATASET]
-    df = pl.read_csv(io.StringIO(text), schema={c: schema[c] for c in CSV_COLUMNS}, has_header=True)
+    try:
+        df = pl.read_csv(io.StringIO(text), schema={c: schema[c] for c in CSV_COLUMNS})
+    # polars 2.1 panics (PanicException, a BaseException) on a lone '"' at the very end.
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as err:
+        raise StackLabError(f"stack-growth CSV does not parse: {err}") from err
     keys = pl.DataFrame(
         {"go": [go], "gomaxprocs": [gomaxprocs], "godebug": [godebug]},
         schema={k: schema[k] for k in ("go", "gomaxprocs", "godebug")},
@@ -105,7 +109,7 @@ def run_variant(
         gomaxprocs=gomaxprocs,
         godebug=godebug or None,
     )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = _lab_json(meta_path, tc, binary)
     check_meta(meta, tc, gomaxprocs=gomaxprocs, godebug=godebug)
     text = csv.read_text(encoding="utf-8")
     return parse_csv(text, go=tc.label, gomaxprocs=gomaxprocs, godebug=godebug), meta
@@ -131,9 +135,24 @@ def run_overhead(
         timeout=timeout,
         gomaxprocs=gomaxprocs,
     )
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = _lab_json(path, tc, binary)
     check_meta(data, tc, gomaxprocs=gomaxprocs, godebug="")
-    assert isinstance(data, dict)
+    return data
+
+
+def _lab_json(path: Path, tc: Toolchain, binary: Path) -> dict[str, Any]:
+    """A JSON object the lab wrote; anything else is a StackLabError naming binary and file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        data, why = None, str(err)
+    else:
+        why = f"a JSON {type(data).__name__}, not an object"
+    if not isinstance(data, dict):
+        raise StackLabError(
+            f"{binary} ({tc.label}) did not write its JSON to {path}: {why}; rerun "
+            f"`dvc repro -f build@{tc.label}` if the binary is stale"
+        )
     return data
 
 
@@ -165,6 +184,7 @@ def stage(
     cell = {"go": label, "gomaxprocs": gomaxprocs}
     raw_dir = store.cell_dir(DATASET, cell, raw_root)
     tmp = raw_dir.parent / f".{raw_dir.name}.tmp-{os.getpid()}"
+    store.recover(raw_dir)  # what a killed run of this cell left beside it
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     where = f"[{label} GOMAXPROCS={gomaxprocs}]"

@@ -10,9 +10,12 @@ the run's parameters).
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 from collections.abc import Mapping, Sequence
@@ -243,6 +246,7 @@ def write_dataset(
     df = df.sort(keys, nulls_last=True, maintain_order=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
     old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+    recover(out_dir)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -258,15 +262,66 @@ def write_dataset(
                 _metadata(dataset, file_params, (go_versions or {}).get(label), host),
             )
         _validate(tmp, len(df))
-        if out_dir.exists():
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-    except BaseException:
+        if out_dir.exists() and _exchange(tmp, out_dir):
+            old = tmp  # out_dir was never missing; tmp now holds the previous dataset
+        else:  # no atomic swap here: a kill between the renames is undone by recover()
+            if out_dir.exists():
+                out_dir.rename(old)
+            tmp.rename(out_dir)
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not out_dir.exists():
             old.rename(out_dir)  # put the previous dataset back
+        if isinstance(err, OSError):  # disk full, file-size limit, permissions
+            raise StoreError(
+                f"cannot write {out_dir} ({err.strerror or err}); the previous dataset is kept "
+                "and nothing half-written is left: free space or fix the cause, then rerun"
+            ) from err
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+_DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def recover(path: Path) -> None:
+    """Undo what a killed writer left beside `path` and inside it: a dataset it had moved aside
+    (`.NAME.old-PID`) goes back if NAME is missing; its other leftovers are deleted. Leftovers of
+    writers still running are not touched."""
+    inside = sorted(path.rglob(".*.*-*")) if path.is_dir() else []
+    for debris in [*sorted(path.parent.glob(f".{path.name}.*-*")), *inside]:
+        m = _DEBRIS.match(debris.name)
+        if m is None or not debris.exists() or _alive(int(m["pid"])):
+            continue
+        target = debris.parent / m["name"]
+        if m["kind"] == "old" and not target.exists():
+            debris.rename(target)
+        else:
+            shutil.rmtree(debris, ignore_errors=True)
 
 
 def check_schema(df: pl.DataFrame, dataset: str) -> None:
@@ -330,6 +385,7 @@ def _validate(tmp: Path, expected_rows: int) -> None:
 def scan(dataset: str, root: Path = PARQUET_ROOT) -> pl.LazyFrame:
     """A lazy scan of a dataset with the partition columns typed explicitly."""
     path = root / dataset
+    recover(path)
     if not path.is_dir():
         raise StoreError(f"dataset {path} does not exist; run `dvc repro` to produce it")
     parts = PARTITIONS.get(dataset, ("go",))

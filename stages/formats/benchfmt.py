@@ -107,15 +107,23 @@ def _strip_eol(source: Iterable[str]) -> Iterator[str]:
         yield line
 
 
+def _atoi(s: str) -> int | None:
+    """A non-negative decimal as Go's strconv.Atoi reads it (ASCII digits, fits int64), or None."""
+    if not (s.isascii() and s.isdigit()) or len(s) > 19:
+        return None
+    n = int(s)
+    return n if n < 1 << 63 else None
+
+
 def split_gomaxprocs(full_name: str) -> tuple[str, int | None]:
     """Split a trailing "-N" (N digits) off a benchmark name, as benchfmt's splitGomaxprocs."""
     dash = full_name.rfind("-")
     if dash < 0 or dash == len(full_name) - 1:
         return full_name, None
-    suffix = full_name[dash + 1 :]
-    if not (suffix.isascii() and suffix.isdigit()):
+    procs = _atoi(full_name[dash + 1 :])
+    if procs is None:
         return full_name, None
-    return full_name[:dash], int(suffix)
+    return full_name[:dash], procs
 
 
 def _config_kv(line: str) -> tuple[str, str] | None:
@@ -170,6 +178,13 @@ def _values(f: list[str], nf: int) -> tuple[tuple[float, str], ...]:
     return tuple([(float(f[i]), f[i + 1]) for i in range(2, nf, 2)])
 
 
+def _check_go_numbers(fields: list[str]) -> None:
+    """Raise ValueError where Python's int/float read what Go's do not ("1_0", non-ASCII digits)."""
+    for f in (fields[1], *fields[2::2]):
+        if "_" in f or not f.isascii():
+            raise ValueError(f)
+
+
 def parse(text_or_lines: str | Iterable[str]) -> Iterator[Record]:  # noqa: PLR0912, PLR0915
     """Yield one record per meaningful line of Go benchmark text, in input order.
 
@@ -193,6 +208,8 @@ def parse(text_or_lines: str | Iterable[str]) -> Iterator[Record]:  # noqa: PLR0
                 try:
                     iterations = int(fields[1])
                     values = _values(fields, nf)
+                    if "_" in line or not line.isascii():
+                        _check_go_numbers(fields)
                 except ValueError:
                     pass
                 else:
@@ -232,7 +249,7 @@ def parse(text_or_lines: str | Iterable[str]) -> Iterator[Record]:  # noqa: PLR0
             config.pop(key, None)
         frozen = None
         if key == "gomaxprocs":
-            gomaxprocs_cfg = int(value) if value.isascii() and value.isdigit() else None
+            gomaxprocs_cfg = _atoi(value)
         yield Config(key, value, lineno)
 
 

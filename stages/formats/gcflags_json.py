@@ -38,7 +38,9 @@ from stages.formats.escape_kinds import EscapeDiagnostic, Kind, leak_kind
 
 __all__ = ["EscapeDiagnostic", "Kind", "parse_json"]
 
-_LEAK = re.compile(r"parameter (?P<name>\S+) leaks to (?P<target>.+?) with derefs=(?P<d>-?\d+)$")
+_LEAK = re.compile(
+    r"parameter (?P<name>\S+) leaks to (?P<target>.+?) with derefs=(?P<d>-?[0-9]{1,18})$"
+)
 _EXPLAINS = frozenset({"escape", "escapes", "leak"})
 
 
@@ -47,14 +49,16 @@ def _loc(obj: Any) -> tuple[int | None, int | None]:
     try:
         start = obj["range"]["start"]
         line, col = int(start["line"]), int(start["character"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         return None, None
     return line, col or None
 
 
 def _where(info: Any) -> str:
     """`path:line:col` of a relatedInformation location, like the text's `at ...`."""
-    loc = info.get("location") or {}
+    loc = info.get("location")
+    if not isinstance(loc, dict):
+        loc = {}
     uri = str(loc.get("uri", ""))
     path = unquote(uri.removeprefix("file://"))
     line, col = _loc(loc)
@@ -65,7 +69,11 @@ def _flow(obj: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Explanation lines (as the text prints them) and inlined-from positions of one diagnostic."""
     flow: list[str] = []
     inlined: list[str] = []
-    for info in obj.get("relatedInformation") or ():
+    infos = obj.get("relatedInformation")
+    for info in infos if isinstance(infos, list) else ():
+        if not isinstance(info, dict):
+            flow.append(str(info))  # malformed: kept as it came
+            continue
         msg = str(info.get("message", ""))
         if msg.startswith("escflow:"):
             step = msg[8:].strip()
@@ -91,15 +99,15 @@ def parse_json(text: str, *, package: str | None = None) -> Iterator[EscapeDiagn
             continue
         try:
             obj = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             obj = None
         if not isinstance(obj, dict):
             yield EscapeDiagnostic(
                 lineno, package, file, None, None, Kind.OTHER, None, raw, channel="json"
             )
         elif "range" not in obj and "version" in obj:  # the header
-            package = obj.get("package") or package
-            file = obj.get("file") or file
+            package = str(obj.get("package") or "") or package
+            file = str(obj.get("file") or "") or file
         else:
             row = _row(lineno, package, file, obj)
             if row.kind is Kind.MOVED_TO_HEAP:

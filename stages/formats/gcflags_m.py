@@ -65,7 +65,7 @@ class _Block:
     function: str | None
     header: str
     lines: list[str] = field(default_factory=list)
-    prefix: str = "\0"  # "file:line:col:  ": what this block's indented lines start with
+    prefix: str = ""  # "file:line:col:  ": what this block's indented lines start with
 
 
 def _split_pos(line: str) -> tuple[Pos, str] | None:
@@ -79,12 +79,15 @@ def _split_pos(line: str) -> tuple[Pos, str] | None:
     # rsplit, not a regex: twice as fast, and "C:\\x.go:1:2" keeps its drive letter.
     parts = head.rsplit(":", 2)
     n = len(parts)
-    if n == 3 and parts[2].isdigit():
-        if parts[1].isdigit():
-            return (parts[0], int(parts[1]), int(parts[2])), line[i + 2 :]
-        return (f"{parts[0]}:{parts[1]}", int(parts[2]), None), line[i + 2 :]
-    if n == 2 and parts[1].isdigit():
-        return (parts[0], int(parts[1]), None), line[i + 2 :]
+    try:
+        if n == 3 and parts[2].isdigit():
+            if parts[1].isdigit():
+                return (parts[0], int(parts[1]), int(parts[2])), line[i + 2 :]
+            return (f"{parts[0]}:{parts[1]}", int(parts[2]), None), line[i + 2 :]
+        if n == 2 and parts[1].isdigit():
+            return (parts[0], int(parts[1]), None), line[i + 2 :]
+    except ValueError:  # digits int() does not read: "²", or more than 4300 of them
+        pass
     return None
 
 
@@ -184,7 +187,8 @@ class _Parser:
         if msg[-1:] == ":":
             block = _header(lineno, pos, msg)
             if block is not None:
-                block.prefix = line[: len(line) - len(msg)] + " "
+                if len(msg) < len(line):  # position-less: its lines take the slow path
+                    block.prefix = line[: len(line) - len(msg)] + " "
                 self.pending.setdefault(pos, []).append(block)
                 self.open = block
                 return None
@@ -198,11 +202,11 @@ def parse_m(text: str | Iterable[str], *, package: str | None = None) -> Iterato
     lines = text.split("\n") if isinstance(text, str) else text
     p = _Parser(package)
     feed = p.feed
-    prefix = "\0"  # "pos:  " of the open explanation block; its lines are 80% of -m=2 output
+    prefix = ""  # "pos:  " of the open explanation block; its lines are 80% of -m=2 output
     lineno = 0
     for raw in lines:
         lineno += 1
-        if raw.startswith(prefix):
+        if prefix and raw.startswith(prefix):
             p.open.lines.append(raw[len(prefix) :].strip())  # type: ignore[union-attr]
             continue
         line = raw.rstrip()
@@ -212,10 +216,10 @@ def parse_m(text: str | Iterable[str], *, package: str | None = None) -> Iterato
             yield from p.flush()
             # "# pkg", or "# pkg [pkg.test]" from go test and go vet
             p.package = line[2:].split(" ", 1)[0]
-            prefix = "\0"
+            prefix = ""
             continue
         row = feed(lineno, line)
         if row is not None:
             yield row
-        prefix = p.open.prefix if p.open is not None else "\0"
+        prefix = p.open.prefix if p.open is not None else ""
     yield from p.flush()

@@ -1,0 +1,3 @@
+module example.com/fakelab
+
+go 1.21
