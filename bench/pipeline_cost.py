@@ -40,9 +40,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from stages import config, gocmd, toolchains  # noqa: E402
+from stages import config, gocmd, scratch, toolchains  # noqa: E402
 
-COPY = ("stages", "conf", "runtime-foundations", "dvc.yaml", ".dvcignore", "pyproject.toml")
 CONFIGS = {"default": [], "all": ["go=all"]}
 STAGE_MODULES = ("toolchains", "build", "escape", "bench", "ledger", "stack", "sched", "report")
 TARGETS = {"overhead": 1.15, "noop_repro_s": 5.0, "status_s": 2.0, "peak_rss_gib": 2.0}
@@ -65,19 +64,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 def make_scratch(work: Path, overrides: list[str]) -> None:
     """A copy of the repo's pipeline with params.yaml composed from `overrides`, in a git repo."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "testdata")
-    for name in COPY:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, work / name, ignore=ignore)
-        else:
-            shutil.copy2(src, work / name)
-    (work / ".dvc").mkdir()
-    shutil.copy2(REPO / ".dvc" / "config", work / ".dvc" / "config")
-    (work / "params.yaml").write_text(config.compose_yaml(overrides), encoding="utf-8")
+    scratch.make(work, overrides)
     (work / ".cost").mkdir()
     (work / ".cost" / "overrides.json").write_text(json.dumps(overrides), encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True)  # noqa: S607 - git from PATH
 
 
 def install_shim(work: Path) -> tuple[Path, Path]:

@@ -24,7 +24,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from stages import bench, build, config, escape, gocmd, sched, stack, store, toolchains
+from stages import bench, build, config, escape, gocmd, sched, scratch, stack, store, toolchains
 from stages.config import REPO, ConfigError
 from stages.gocmd import GoCommandError, Toolchain
 
@@ -534,7 +534,6 @@ def test_injection_label_never_reaches_a_path_or_a_shell(
 
 # --- `dvc repro` killed mid-stage, then two at once -------------------------------------------
 
-COPY = ("stages", "conf", "runtime-foundations", "dvc.yaml", ".dvcignore", "pyproject.toml")
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x",
              "labs.sched.duration=200ms"]  # fmt: skip
 KILL_WHEN = "Running stage 'sched@1.27.3-1'"
@@ -565,18 +564,7 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: floa
 def repro_runs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A scratch repo: one `dvc repro` SIGKILLed mid-stage, then two started at once, then one
     more. Returns what each did."""
-    work = tmp_path_factory.mktemp("repro")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "testdata", "fakelab")
-    for name in COPY:
-        src = repo / name
-        if src.is_dir():
-            shutil.copytree(src, work / name, ignore=ignore)
-        else:
-            shutil.copy2(src, work / name)
-    (work / ".dvc").mkdir()
-    shutil.copy2(repo / ".dvc" / "config", work / ".dvc" / "config")
-    (work / "params.yaml").write_text(config.compose_yaml(OVERRIDES), encoding="utf-8")
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+    work = scratch.make(tmp_path_factory.mktemp("repro"), OVERRIDES, skip=["fakelab"])
     runs: dict[str, Any] = {"work": work}
     killed = _dvc(work, work.parent / "killed.log")
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import config
+from stages import scratch
 
 pytestmark = pytest.mark.slow
 
-COPY = ("stages", "conf", "runtime-foundations", "dvc.yaml", ".dvcignore", "pyproject.toml")
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x"]
 
 
@@ -33,18 +31,7 @@ def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def pipeline(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A scratch repo with a shrunken params.yaml, after one full `dvc repro`."""
-    work = tmp_path_factory.mktemp("pipeline")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "testdata")
-    for name in COPY:
-        src = repo / name
-        if src.is_dir():
-            shutil.copytree(src, work / name, ignore=ignore)
-        else:
-            shutil.copy2(src, work / name)
-    (work / ".dvc").mkdir()
-    shutil.copy2(repo / ".dvc" / "config", work / ".dvc" / "config")
-    (work / "params.yaml").write_text(config.compose_yaml(OVERRIDES), encoding="utf-8")
-    _run(["git", "init", "-q"], work)
+    work = scratch.make(tmp_path_factory.mktemp("pipeline"), OVERRIDES)
     first = _run([sys.executable, "-m", "dvc", "repro"], work)
     return work, first.stdout + first.stderr
 
