@@ -8,8 +8,10 @@ Pure: Polars frames in, render.Section out (plus chart files via figures.render)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -42,9 +44,68 @@ def _us(x: float | None) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x * US
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """What the sections show of one dataset (waits or requests): small whatever its size."""
+
+    summary: pl.DataFrame  # sched_data.latency_summary per KEYS
+    ecdf: pl.DataFrame  # sched_data.ecdf_points per KEYS
+    comparison: pl.DataFrame  # sched_data.table_of_comparisons per workload x GOMAXPROCS
+    undetermined: int  # samples with no value
+
+
+def aggregate(
+    slices: Iterable[pl.DataFrame], value: str, baseline: str, *, owned_only: bool = False
+) -> Aggregates:
+    """The aggregates of a dataset read one slice at a time, so that only one slice of the raw
+    samples is in memory (all of go=all's sched_waits at once took 2.6 GiB).
+
+    Each slice must hold whole workload x GOMAXPROCS groups: then every summary, ECDF and
+    comparison comes from the same samples as from the whole dataset, and only the Holm
+    adjustment needs them all (done on the joined rows). owned_only drops rows with no
+    workload (the runtime's own goroutines' waits)."""
+    summaries, points = [], []
+    cmp_rows: list[dict[str, Any]] = []
+    undetermined = 0
+    for df in slices:
+        own = df.filter(pl.col("workload").is_not_null()) if owned_only else df
+        undetermined += own.filter(pl.col(value).is_null()).height
+        summaries.append(sched_data.latency_summary(own, value, KEYS))
+        points.append(sched_data.ecdf_points(own, value, KEYS))
+        cmp_rows += sched_data.compare_rows(own, value, KEYS[:2], baseline)
+        del df, own
+    return Aggregates(
+        summary=pl.concat(summaries).sort(KEYS),
+        ecdf=pl.concat(points).sort(*KEYS, "level"),
+        comparison=sched_data.table_of_comparisons(cmp_rows, KEYS[:2]),
+        undetermined=undetermined,
+    )
+
+
+def hist_against_trace(slices: Iterable[pl.DataFrame], hist: pl.DataFrame) -> pl.DataFrame:
+    """sched_data.hist_vs_trace with the waits read one slice at a time; each slice must hold
+    every wait of its GOMAXPROCS values (go, gomaxprocs, window, wait_ns)."""
+    rows: list[dict[str, object]] = []
+    seen: set[int] = set()
+    empty = None
+    for df in slices:
+        procs = set(df["gomaxprocs"].unique().to_list())
+        rows += sched_data.hist_vs_trace_rows(df, hist.filter(pl.col("gomaxprocs").is_in(procs)))
+        seen |= procs
+        empty = df.clear()
+        del df
+    rest = hist.filter(~pl.col("gomaxprocs").is_in(seen))
+    if rest.height and empty is not None:  # windows of a GOMAXPROCS with no waits at all
+        rows += sched_data.hist_vs_trace_rows(empty, rest)
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
 def summary_table(df: pl.DataFrame, value: str, order: Sequence[str], what: str) -> Table:
     """count, p50 ... max (µs) per workload x GOMAXPROCS x toolchain."""
-    s = sched_data.latency_summary(df, value, KEYS)
+    return _summary_table(sched_data.latency_summary(df, value, KEYS), order, what)
+
+
+def _summary_table(s: pl.DataFrame, order: Sequence[str], what: str) -> Table:
     s = s.sort("workload", "gomaxprocs", _order(s, "go", order))
     cols = ("workload", "GOMAXPROCS", "go", "count", *(f"{n} (µs)" for n in
             sched_data.LEVEL_NAMES), "max (µs)")  # fmt: skip
@@ -191,36 +252,47 @@ def build_sections(
 ) -> list[Section]:
     """All sched sections from the three datasets (waits need go, gomaxprocs, workload,
     window, wait_ns)."""
-    own = waits.filter(pl.col("workload").is_not_null())
-    undetermined = own.filter(pl.col("wait_ns").is_null()).height
+    return assemble(
+        aggregate([waits], "wait_ns", baseline, owned_only=True),
+        hist_against_trace([waits], hist),
+        requests,
+        order=order,
+        baseline=baseline,
+        figures_dir=figures_dir,
+    )
+
+
+def assemble(
+    w: Aggregates,
+    hv: pl.DataFrame,
+    requests: pl.DataFrame,
+    *,
+    order: Sequence[str],
+    baseline: str,
+    figures_dir: Path,
+) -> list[Section]:
+    """All sched sections from the waits' aggregates, hist_against_trace and the requests."""
+    undetermined = w.undetermined
     figs = [
         figures.render(
-            ecdf_chart(sched_data.ecdf_points(own, "wait_ns", KEYS), "wait_ns", order,
-                       "scheduling wait (µs, log)"), figures_dir, "sched_waits_ecdf")
-    ]  # fmt: skip
-    tables = [summary_table(own, "wait_ns", order, "waits")]
-    cmp_tables = [
-        comparison_table(sched_data.compare_to_baseline(own, "wait_ns", KEYS[:2], baseline),
-                         order, "waits")
-    ]  # fmt: skip
+            ecdf_chart(w.ecdf, "wait_ns", order, "scheduling wait (µs, log)"),
+            figures_dir,
+            "sched_waits_ecdf",
+        )
+    ]
+    tables = [_summary_table(w.summary, order, "waits")]
+    cmp_tables = [comparison_table(w.comparison, order, "waits")]
     if requests.height:
-        tables.append(summary_table(requests, "latency_ns", order, "requests"))
+        r = aggregate([requests], "latency_ns", baseline)
+        tables.append(_summary_table(r.summary, order, "requests"))
         figs.append(
             figures.render(
-                ecdf_chart(
-                    sched_data.ecdf_points(requests, "latency_ns", KEYS),
-                    "latency_ns",
-                    order,
-                    "request latency (µs, log)",
-                ),
+                ecdf_chart(r.ecdf, "latency_ns", order, "request latency (µs, log)"),
                 figures_dir,
                 "sched_requests_ecdf",
             )
         )
-        cmp_tables.append(comparison_table(
-            sched_data.compare_to_baseline(requests, "latency_ns", KEYS[:2], baseline),
-            order, "requests"))  # fmt: skip
-    hv = sched_data.hist_vs_trace(waits, hist)
+        cmp_tables.append(comparison_table(r.comparison, order, "requests"))
     return [
         Section(
             "Scheduling latency",
@@ -268,20 +340,37 @@ def build_sections(
     ]
 
 
+def waits_slices(parquet_root: Path, by_workload: bool) -> Iterator[pl.DataFrame]:
+    """sched_waits one GOMAXPROCS (a partition: only its files are read) or one workload x
+    GOMAXPROCS at a time; by workload leaves out the waits of no workload and window."""
+    cols = ["go", "gomaxprocs", "workload", "wait_ns"] if by_workload else ["go", "gomaxprocs",
+            "window", "wait_ns"]  # fmt: skip
+    # Categorical: a 4-byte code per row instead of a string view
+    strings = pl.col(cols[0], cols[2]).cast(pl.Categorical)
+    scan = store.scan("sched_waits", parquet_root)
+    keys = ["gomaxprocs", "workload"] if by_workload else ["gomaxprocs"]
+    cells = scan.select(keys).unique().drop_nulls().sort(keys).collect()
+    for cell in cells.iter_rows(named=True):
+        cond = pl.all_horizontal([pl.col(k) == v for k, v in cell.items()])
+        yield scan.filter(cond).select(cols).with_columns(strings).collect()
+
+
 def sections(parquet_root: Path, figures_dir: Path) -> list[Section]:
     cfg = config.load()
-    cols = ("go", "gomaxprocs", "workload", "window", "wait_ns")
-    # Categorical: a 4-byte code per row instead of a string view (halves the peak on go=all)
-    strings = pl.col("go", "workload", "window").cast(pl.Categorical)
-    waits = store.scan("sched_waits", parquet_root).select(cols).with_columns(strings).collect()
     hist = store.scan("sched_hist", parquet_root).collect()
     requests = (
         store.scan("sched_requests", parquet_root).collect()
         if (parquet_root / "sched_requests").is_dir()
         else pl.DataFrame(schema=store.SCHEMAS["sched_requests"])
     )
+    labels = store.scan("sched_waits", parquet_root).select(pl.col("go").unique()).collect()
     order = [cfg.baseline, *(g for g in cfg.go.labels if g != cfg.baseline)]
-    order += sorted(set(waits["go"].unique().to_list()) - set(order))
-    return build_sections(
-        waits, hist, requests, order=order, baseline=cfg.baseline, figures_dir=figures_dir
+    order += sorted(set(labels["go"].to_list()) - set(order))
+    return assemble(
+        aggregate(waits_slices(parquet_root, by_workload=True), "wait_ns", cfg.baseline),
+        hist_against_trace(waits_slices(parquet_root, by_workload=False), hist),
+        requests,
+        order=order,
+        baseline=cfg.baseline,
+        figures_dir=figures_dir,
     )

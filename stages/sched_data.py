@@ -191,14 +191,13 @@ def ecdf_points(
     return long.join(lv, on="_i").select(*keys, "level", value).sort(*keys, "level")
 
 
-def compare_to_baseline(
+def compare_rows(
     df: pl.DataFrame, value: str, keys: Sequence[str], baseline: str
-) -> pl.DataFrame:
-    """Each toolchain against `baseline` per group: two-sided Mann-Whitney U, Holm-adjusted over
-    every comparison in the frame, with the effect sizes a p-value alone hides.
-
-    p equals stats.mann_whitney_p (benchmath's normal approximation with tie and continuity
-    correction) at these sample sizes; scipy also returns U, from which P(X > base) + P(=)/2."""
+) -> list[dict[str, Any]]:
+    """The rows of compare_to_baseline before the Holm adjustment, one per toolchain and group,
+    in (keys..., go) order. A frame holding whole groups gives the same rows whether it is the
+    whole dataset or one slice of it, so the report can go slice by slice (table_of_comparisons
+    adjusts them together)."""
     rows = []
     data = df.select(*dict.fromkeys([*keys, "go", value])).filter(pl.col(value).is_not_null())
     for key, grp in data.sort([*keys, "go"]).group_by(list(keys), maintain_order=True):
@@ -221,13 +220,31 @@ def compare_to_baseline(
                 "superiority": float(u) / (len(x) * len(base)),
                 "p_value": 1.0 if math.isnan(p) else float(p),
             })  # fmt: skip
+    return rows
+
+
+def table_of_comparisons(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> pl.DataFrame:
+    """compare_rows (of one frame or of several slices) as a table, Holm-adjusted over all."""
     if not rows:
         return pl.DataFrame()
+    order = [*keys, "go"]
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in order))
     out = pl.DataFrame(rows).with_columns(p50_ratio=pl.col("p50") / pl.col("p50_baseline"))
     adj = stats.holm(out["p_value"].to_numpy().astype(np.float64))
     return out.with_columns(p_adjusted=pl.Series(adj), significant=pl.Series(adj) < ALPHA).sort(
-        [*keys, "go"]
+        order
     )
+
+
+def compare_to_baseline(
+    df: pl.DataFrame, value: str, keys: Sequence[str], baseline: str
+) -> pl.DataFrame:
+    """Each toolchain against `baseline` per group: two-sided Mann-Whitney U, Holm-adjusted over
+    every comparison in the frame, with the effect sizes a p-value alone hides.
+
+    p equals stats.mann_whitney_p (benchmath's normal approximation with tie and continuity
+    correction) at these sample sizes; scipy also returns U, from which P(X > base) + P(=)/2."""
+    return table_of_comparisons(compare_rows(df, value, keys, baseline), keys)
 
 
 # --- the runtime/metrics histogram against the trace ------------------------------------------
@@ -288,6 +305,14 @@ def _gof(sample: npt.NDArray[np.int64], population: npt.NDArray[np.int64]) -> tu
 def hist_vs_trace(
     waits: pl.DataFrame, hist: pl.DataFrame, *, floor_s: float = ROUND_TRIP_S
 ) -> pl.DataFrame:
+    """hist_vs_trace_rows as a table."""
+    rows = hist_vs_trace_rows(waits, hist, floor_s=floor_s)
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def hist_vs_trace_rows(
+    waits: pl.DataFrame, hist: pl.DataFrame, *, floor_s: float = ROUND_TRIP_S
+) -> list[dict[str, object]]:
     """/sched/latencies:seconds of each workload window against the trace's waits that ended in
     the same window, binned with the histogram's own edges.
 
@@ -295,7 +320,10 @@ def hist_vs_trace(
     transitions that never pass through Runnable (n_hist_zero), which the trace has no wait
     for. On the rest: n_ratio ~ 1/8 is the runtime's sampling; ks the largest gap between the
     two binned CDFs; p50/p90/p99 bucket upper edges (seconds) of each, p50_shift how many
-    buckets the histogram's p50 is above the trace's; gof_p the chi-square test of _gof."""
+    buckets the histogram's p50 is above the trace's; gof_p the chi-square test of _gof.
+
+    One row per (go, gomaxprocs, workload) of `hist`: waits and hist may be slices (say one
+    GOMAXPROCS) as long as the waits hold every wait of the hist's windows."""
     h = hist.filter(pl.col("metric") == LATENCY_METRIC)
     # one pass over the waits (a filter per window would rescan all of them: 168 x 10^7 rows
     # on go=all x 4 GOMAXPROCS)
@@ -335,4 +363,4 @@ def hist_vs_trace(
         row["p50_shift"] = None if a is None or b is None else a - b  # buckets, hist - trace
         row["gof_p"], row["gof_bins"] = _gof(hist_counts, trace_counts)
         rows.append(row)
-    return pl.DataFrame(rows) if rows else pl.DataFrame()
+    return rows

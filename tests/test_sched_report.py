@@ -94,3 +94,31 @@ def test_one_toolchain_gives_empty_comparisons_not_errors(
     )
     comparisons = next(s for s in secs if s.title == "Scheduling latency across toolchains")
     assert all(t.rows == () for t in comparisons.tables)
+
+
+def _two_procs(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with a copy of its rows as GOMAXPROCS=3 (two GOMAXPROCS values to slice)."""
+    return pl.concat([frame, frame.with_columns(gomaxprocs=pl.lit(3, pl.Int64))])
+
+
+def test_aggregates_of_workload_slices_equal_those_of_the_whole(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    waits = _two_procs(frames[0])
+    whole = report_sched.aggregate([waits], "wait_ns", ORDER[0], owned_only=True)
+    own = waits.filter(pl.col("workload").is_not_null())
+    parts = report_sched.aggregate(own.partition_by("gomaxprocs", "workload"), "wait_ns", ORDER[0])
+    assert parts.undetermined == whole.undetermined
+    for name in ("summary", "ecdf", "comparison"):
+        assert getattr(parts, name).equals(getattr(whole, name)), name
+
+
+def test_hist_against_trace_by_gomaxprocs_equals_the_whole(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    waits, hist = _two_procs(frames[0]), _two_procs(frames[1])
+    whole = report_sched.hist_against_trace([waits], hist)
+    parts = report_sched.hist_against_trace(waits.partition_by("gomaxprocs"), hist)
+    key = ["go", "gomaxprocs", "workload"]
+    assert parts.height == 2 * frames[1]["workload"].n_unique() * len(ORDER)
+    assert parts.sort(key).equals(whole.sort(key))
