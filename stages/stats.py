@@ -22,6 +22,7 @@ display units); which units are exact is the caller's choice (default B/op, allo
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Sequence
 from decimal import Decimal
@@ -56,6 +57,9 @@ ALPHA = 0.05
 EXACT_LIMIT = 50
 TIES_EXACT_LIMIT = 25
 _QUANTILE_CI_APPROX_THRESHOLD = 30  # moremath quantileCIApproxThreshold
+# Above this many values a tie pattern's exact count is met in the middle (_tied_rank_sum_count);
+# below it one whole CDF per pattern is cheap and shared by more comparisons.
+_MEET_IN_THE_MIDDLE_N = 30
 
 STATS_COLUMNS = (
     "go",
@@ -261,6 +265,76 @@ def _rank_sum_cdf(n1: int, ties: tuple[int, ...]) -> F64:
     return cum
 
 
+@lru_cache(maxsize=512)
+def _subset_rank_sums(ties: tuple[int, ...], kmax: int, *, at_least: bool) -> I64:
+    """counts[k, s]: the k-subsets of a ranking with these tie runs whose 2*mid-rank sum is s
+    (at_least: is >= s, with a zero column appended).
+
+    Ranks start at 1; k <= kmax. The counts are exact integers (at most C(50, 25) here).
+    Only the reachable corner is touched: before a run, row k is zero past k*(2*start - k + 1).
+    Cached (read-only): the same half of a tie pattern recurs across many comparisons.
+    """
+    total = sum(ties)
+    kmax = min(kmax, total)
+    ncols = total * (total + 1) + 1
+    # Every count is at most 2**total: int32 (half the memory traffic) holds up to 30 values.
+    counts = np.zeros((kmax + 1, ncols), dtype=np.int32 if total <= 30 else np.int64)
+    counts[0, 0] = 1
+    start = 0
+    for t in ties:
+        w = 2 * start + t + 1  # 2 * mid-rank of this run (ranks start+1 .. start+t)
+        k_prev = min(start, kmax)  # highest row reachable before this run
+        c_prev = k_prev * (2 * start - k_prev + 1)  # highest column reachable before it
+        # t == 1: NumPy reads overlapping operands as if copied, so a view is enough.
+        src = counts[: k_prev + 1, : c_prev + 1]
+        if t > 1:
+            src = src.copy()
+        for a in range(1, min(t, kmax) + 1):
+            shift = a * w
+            k_hi = min(k_prev + a, kmax)
+            c_hi = min(c_prev + shift, ncols - 1)
+            src_part = src[: k_hi + 1 - a, : c_hi + 1 - shift]
+            dest = counts[a : k_hi + 1, shift : c_hi + 1]
+            if t == 1:
+                dest += src_part
+            else:
+                dest += math.comb(t, a) * src_part
+        start += t
+    if at_least:
+        ge = np.zeros((counts.shape[0], ncols + 1), dtype=np.int64)
+        ge[:, :-1] = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+        counts = ge
+    counts.flags.writeable = False
+    out: I64 = counts
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _tied_rank_sum_count(n1: int, ties: tuple[int, ...], cap: int) -> int:
+    """How many labellings give sample 1 (n1 values) a 2*mid-rank sum <= cap, given tie runs.
+
+    The same count as cumsum(_rank_sum_cdf)[cap] * C(N, n1), met in the middle: the runs are
+    split near N/2; the lower part is counted upwards, the upper part mirrored (rank r -> N+1-r,
+    so it is the same problem on the reversed runs), and the two are joined with suffix sums.
+    That is about a quarter of the work of one DP over all N, and the integers are exact.
+    """
+    total = sum(ties)
+    bounds = list(itertools.accumulate(ties))
+    split = min(range(len(ties)), key=lambda g: abs(2 * bounds[g] - total)) + 1
+    lower = _subset_rank_sums(ties[:split], n1, at_least=False)
+    # upper_ge[j, x] = ways to take j of the upper part with mirrored 2*rank sum >= x.
+    upper_ge = _subset_rank_sums(ties[split:][::-1], n1, at_least=True)
+    ks = np.arange(max(0, n1 - (upper_ge.shape[0] - 1)), min(n1, lower.shape[0] - 1) + 1)
+    js = n1 - ks
+    # With j from the upper part, its true 2*rank sum is j*2*(N+1) - mirrored; the total stays
+    # <= cap iff mirrored >= s + j*2*(N+1) - cap.
+    need = np.arange(lower.shape[1])[None, :] + (js * 2 * (total + 1) - cap)[:, None]
+    width = upper_ge.shape[1]
+    np.clip(need, 0, width - 1, out=need)
+    need += (js * width)[:, None]
+    return int((lower[ks] * np.take(upper_ge, need)).sum())
+
+
 class _UTest(NamedTuple):
     p: F64
     error: npt.NDArray[np.bool_]  # all values equal: benchmath reports p = 1 and a warning
@@ -321,7 +395,7 @@ def _u_tests(
         error[np.flatnonzero(approx)[bad]] = True
         p[approx] = p_approx
 
-    # Exact distribution: one cached table per (n1, tie pattern); no ties -> (n1, N ones).
+    # Exact distribution: no ties -> one cached CDF per (n1, N); ties -> a count per threshold.
     todo = np.flatnonzero(exact & ~error & (two_u1 != two_u2))
     if todo.size:
         run_bounds = np.searchsorted(run_cmp, np.arange(n_cmp + 1), side="left")
@@ -332,9 +406,17 @@ def _u_tests(
                 ties = tuple(run_len[run_bounds[i] : run_bounds[i + 1]].tolist())
             else:
                 ties = (1,) * (k1 + int(n2[i]))
-            cum = _rank_sum_cdf(k1, ties)
-            p[i] = 2 * cum[min(int(threshold[i]), cum.size - 1)]
+            p[i] = _exact_p(k1, ties, int(threshold[i]), tied=bool(has_ties[i]))
     return _UTest(p, error)
+
+
+def _exact_p(n1: int, ties: tuple[int, ...], threshold: int, *, tied: bool) -> float:
+    """2 * P(2*R1 <= threshold): the exact two-sided p-value for one comparison."""
+    big_n = sum(ties)
+    if tied and big_n > _MEET_IN_THE_MIDDLE_N:
+        return 2 * (_tied_rank_sum_count(n1, ties, threshold) / math.comb(big_n, n1))
+    cum = _rank_sum_cdf(n1, ties)
+    return 2 * float(cum[min(threshold, cum.size - 1)])
 
 
 def mann_whitney_p(x1: Sequence[float], x2: Sequence[float]) -> float:

@@ -285,6 +285,43 @@ def test_exact_u_distribution_with_ties_equals_enumeration(x1: list[int], x2: li
     assert stats.mann_whitney_p(a, b) == pytest.approx(_brute_force_p(a, b), rel=1e-12)
 
 
+def _tie_runs(values: list[float]) -> tuple[int, ...]:
+    _, runs = np.unique(values, return_counts=True)
+    return tuple(runs.tolist())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 5), min_size=1, max_size=7),
+    st.lists(st.integers(0, 5), min_size=1, max_size=7),
+    st.integers(0, 120),
+)
+def test_meet_in_the_middle_tie_count_equals_enumeration(
+    x1: list[int], x2: list[int], cap: int
+) -> None:
+    pooled = sorted(x1 + x2)
+    two_rank = {v: pooled.index(v) + len(pooled) - pooled[::-1].index(v) + 1 for v in pooled}
+    want = sum(
+        sum(two_rank[pooled[i]] for i in idx) <= cap
+        for idx in itertools.combinations(range(len(pooled)), len(x1))
+    )
+    ties = _tie_runs([float(v) for v in pooled])
+    assert stats._tied_rank_sum_count(len(x1), ties, cap) == want
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_meet_in_the_middle_p_is_bit_equal_to_the_whole_dp_at_25_samples(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x1 = np.round(rng.normal(1000, 8 + 4 * seed, 25)).tolist()
+    x2 = np.round(rng.normal(1003, 8 + 4 * seed, 25)).tolist()
+    ties = _tie_runs(x1 + x2)
+    assert max(ties) > 1
+    cum = stats._rank_sum_cdf(25, ties)
+    for cap in range(0, cum.size, 7):
+        got = stats._exact_p(25, ties, cap, tied=True)
+        assert got == 2 * float(cum[cap])
+
+
 @pytest.mark.parametrize(("n1", "n2"), [(3, 3), (5, 8), (10, 10), (20, 30)])
 def test_exact_p_without_ties_equals_scipy_exact(n1: int, n2: int) -> None:
     rng = np.random.default_rng(n1 * 100 + n2)
