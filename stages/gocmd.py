@@ -9,6 +9,8 @@ command, the toolchain and the tail of stderr.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
 import re
@@ -33,6 +35,19 @@ PASS_THROUGH = (
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 STDERR_TAIL_LINES = 25
 PROCLOG_ENV = "GO_RELEASE_LAB_PROCLOG"  # optional: a file that gets one JSON line per process
+
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux only
+
+
+def _die_with(parent: int) -> None:
+    """In the child before exec: be SIGKILLed when the stage that started us dies, so a killed
+    `dvc repro` leaves no lab still writing into a directory the next run sweeps."""
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
 
 _NEEDS_NEWER_GO = re.compile(r"requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)")
 _GO_VERSION = re.compile(r"^go version (?:go(\S+)|devel (\S+).*?) (\S+)/(\S+)")
@@ -160,6 +175,8 @@ def run(
             stdout=out_file or subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # so a timeout can kill `go test`'s children too
+            # stages start no threads, so the fork-then-preexec hazard does not apply
+            preexec_fn=functools.partial(_die_with, os.getpid()) if _prctl else None,  # noqa: PLW1509
         )
     except OSError as err:
         if out_file:

@@ -18,6 +18,7 @@ import platform
 import re
 import shutil
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -321,7 +322,21 @@ def recover(path: Path) -> None:
         if m["kind"] == "old" and not target.exists():
             debris.rename(target)
         else:
-            shutil.rmtree(debris, ignore_errors=True)
+            _sweep(debris)
+
+
+def _sweep(debris: Path, attempts: int = 5) -> None:
+    """Delete a dead writer's leftover. rmtree can lose a race with a process that still
+    creates files inside (an orphaned child of the dead writer), so retry, then say so."""
+    for _ in range(attempts):
+        shutil.rmtree(debris, ignore_errors=True)
+        if not debris.exists():
+            return
+        time.sleep(0.05)
+    raise StoreError(
+        f"cannot delete {debris}, a killed run's leftover: something still writes into it. "
+        "Stop that process (`fuser -v` on the directory names it), delete the directory, rerun"
+    )
 
 
 def check_schema(df: pl.DataFrame, dataset: str) -> None:

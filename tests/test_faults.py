@@ -560,6 +560,20 @@ def _wait_for(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: floa
         time.sleep(0.1)
 
 
+def _processes_under(root: Path, settle: float) -> list[str]:
+    """Command lines of the processes whose working directory is inside root, after `settle`
+    seconds for signals to land."""
+    time.sleep(settle)
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if Path(os.readlink(proc / "cwd")).is_relative_to(root):
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+    return found
+
+
 @pytest.fixture(scope="module")
 def repro_runs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A scratch repo: one `dvc repro` SIGKILLed mid-stage, then two started at once, then one
@@ -569,9 +583,10 @@ def repro_runs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     killed = _dvc(work, work.parent / "killed.log")
     try:
         _wait_for(work.parent / "killed.log", KILL_DURING, killed, timeout=600)
-        os.killpg(killed.pid, signal.SIGKILL)  # dvc and the stage; the lab runs on, orphaned
+        os.killpg(killed.pid, signal.SIGKILL)  # dvc and the stage; the lab has its own session
     finally:
         killed.wait()
+    runs["orphans"] = _processes_under(work, settle=0.5)  # the lab would run ~1 s more
     runs["killed"] = (work.parent / "killed.log").read_text(errors="replace")
     runs["after_kill"] = sorted(
         str(p.relative_to(work / "data")) for p in (work / "data").rglob("*")
@@ -600,6 +615,13 @@ def test_repro_killed_mid_stage_is_completed_by_the_next_repro(repro_runs: dict[
     (done,) = [log for code, log in repro_runs["both"] if code == 0]
     assert KILL_WHEN in done
     assert "Running stage 'report'" in done
+
+
+@pytest.mark.slow
+def test_killed_stage_takes_its_running_lab_binary_with_it(repro_runs: dict[str, Any]) -> None:
+    # The lab runs in its own session (so a timeout can kill its group); without
+    # PR_SET_PDEATHSIG it would live on and write into the cell the next run sweeps.
+    assert repro_runs["orphans"] == []
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -110,6 +112,47 @@ def test_timeout_kills_the_process_group(go_newest: Toolchain, tmp_path: Path) -
             toolchain=go_newest,
         )
     assert time.monotonic() - t0 < 20
+
+
+def test_child_dies_when_the_stage_running_it_is_killed(tmp_path: Path) -> None:
+    # A SIGKILLed stage cannot clean up; its child must not live on and write into the
+    # directory that the next run sweeps.
+    pidfile = tmp_path / "child.pid"
+    code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    stage = (
+        "import os, sys; from pathlib import Path; from stages import gocmd\n"
+        f"gocmd.run([sys.executable, '-c', {code!r}], env=dict(os.environ), cwd=Path('.'), "
+        "timeout=120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", stage], cwd=tmp_path, env=_stage_env())
+    try:
+        deadline = time.monotonic() + 30
+        while not pidfile.exists() or not pidfile.read_text():
+            assert proc.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        child = int(pidfile.read_text())
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _stage_env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+
+
+def _alive(pid: int) -> bool:
+    """True while pid runs and is not a zombie (an orphan's zombie is init's to reap)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_missing_binary_is_a_clear_error(go_newest: Toolchain, tmp_path: Path) -> None:
