@@ -41,10 +41,16 @@ def lab_args(cfg: config.Config, out: Path) -> list[str]:
     ]
 
 
-def convert(trace: Path, out_dir: Path, *, timeout: float = CONVERT_TIMEOUT) -> dict[str, Any]:
-    """traceconv's tables of `trace` in out_dir; returns its summary.json."""
+def convert(
+    trace: Path, out_dir: Path, *, timeout: float = CONVERT_TIMEOUT, tc: Toolchain | None = None
+) -> dict[str, Any]:
+    """traceconv's tables of `trace` in out_dir; returns its summary.json.
+
+    tc: the toolchain whose hermetic environment traceconv (a static binary) runs in; a cell
+    passes its own so it does not resolve and verify a second toolchain.
+    """
     tool = gotools.traceconv()
-    env = gocmd.hermetic_env(toolchains.install(gotools.TOOLS_GO))
+    env = gocmd.hermetic_env(tc or toolchains.install(gotools.TOOLS_GO))
     out_dir, trace = out_dir.resolve(), trace.resolve()
     gocmd.run([tool, "-q", "-o", out_dir, trace], env=env, cwd=out_dir.parent, timeout=timeout)
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
@@ -99,7 +105,7 @@ def run_cell(
         )  # fmt: skip
         with tempfile.TemporaryDirectory(dir=tmp.parent) as conv_tmp:
             conv = Path(conv_tmp) / "conv"
-            summary = convert(tmp / "trace.out", conv)
+            summary = convert(tmp / "trace.out", conv, tc=tc)
             waits, tasks = read_tables(conv)
             shutil.copy2(conv / "summary.json", tmp / "trace-summary.json")
             shutil.copy2(conv / "tasks.csv", tmp / "tasks.csv")

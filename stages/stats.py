@@ -32,7 +32,6 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import special
 
 from stages.formats.benchfmt import DEFAULT_EXACT_UNITS
 
@@ -388,6 +387,8 @@ def _u_tests(
         numer = two_u1[approx] / 2 - nn1 * nn2 / 2
         numer = numer - np.sign(numer) * 0.5
         z = numer / sigma
+        from scipy import special  # noqa: PLC0415 - 0.2 s to import; only large samples get here
+
         cdf = special.erfc(-z / math.sqrt(2)) / 2
         p_approx = 2 * np.minimum(cdf, 1 - cdf)
         bad = sigma == 0

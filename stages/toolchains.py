@@ -104,12 +104,13 @@ def _tree_problem(dest: Path) -> str | None:
     records = sorted(dest.glob("*.dist-info/RECORD"))
     if not records:
         return "the wheel's RECORD is missing"
+    base = os.fspath(dest) + os.sep  # str paths: ~12k stats per stage, Path() doubles the cost
     with records[0].open(encoding="utf-8", newline="") as f:
         for row in csv.reader(f):
             if len(row) != 3 or not row[2] or row[0].startswith(".."):
                 continue  # "../../bin/go": pip's launcher script, outside the tree
             try:
-                size = (dest / row[0]).stat().st_size
+                size = os.stat(base + row[0]).st_size
             except OSError:
                 return f"{row[0]} is missing"
             if size != int(row[2]):
