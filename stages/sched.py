@@ -103,12 +103,12 @@ def run_cell(
             tc, (build / BINARY).resolve(), lab_args(cfg, tmp.resolve()), cwd=tmp,
             timeout=cfg.timeouts.run, gomaxprocs=gomaxprocs,
         )  # fmt: skip
-        with tempfile.TemporaryDirectory(dir=tmp.parent) as conv_tmp:
-            conv = Path(conv_tmp) / "conv"
-            summary = convert(tmp / "trace.out", conv, tc=tc)
-            waits, tasks = read_tables(conv)
-            shutil.copy2(conv / "summary.json", tmp / "trace-summary.json")
-            shutil.copy2(conv / "tasks.csv", tmp / "tasks.csv")
+        conv = tmp / "conv"  # inside the cell's tmp dir: a killed run's leftovers go with it
+        summary = convert(tmp / "trace.out", conv, tc=tc)
+        waits, tasks = read_tables(conv)
+        shutil.copy2(conv / "summary.json", tmp / "trace-summary.json")
+        shutil.copy2(conv / "tasks.csv", tmp / "tasks.csv")
+        shutil.rmtree(conv)
         log.info(
             f"[{label} P={gomaxprocs}] trace: {summary['events']} events, {summary['waits']} "
             f"waits ({summary['waits_undetermined']} undetermined)"

@@ -146,7 +146,7 @@ def test_next_write_after_a_kill_cleans_the_leftovers(tmp_path: Path) -> None:
 def test_disk_full_keeps_the_old_dataset_and_says_so(tmp_path: Path) -> None:
     writer.write(tmp_path, 0)
     res = subprocess.run(  # RLIMIT_FSIZE: the first Parquet file hits EFBIG half-way
-        [sys.executable, str(WRITER), str(tmp_path), "fsize", "100000"],
+        [sys.executable, str(WRITER), str(tmp_path), "fsize", "30000"],
         env=_child_env(),
         capture_output=True,
         text=True,

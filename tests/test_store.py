@@ -78,7 +78,7 @@ def test_failed_write_keeps_the_old_dataset_and_leaves_no_debris(tmp_path: Path)
     before = store.scan("toolchains", tmp_path).collect()
     bad = store.frame(_rows("1.30"), SCHEMA).with_columns(
         pl.Series("label", [object()], dtype=pl.Object)
-    )  # pyarrow cannot store this
+    )  # no Parquet writer can store this
     with pytest.raises(Exception):  # noqa: B017, PT011 - any failure must leave the old data
         store.write_dataset(bad, tmp_path / "toolchains", dataset="toolchains", params={})
     assert_frame_equal(store.scan("toolchains", tmp_path).collect(), before)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from stages import store
 
@@ -55,16 +54,16 @@ def _die() -> None:
 def die_at(step: str) -> None:
     """Arrange a SIGKILL at `step` of the next write."""
     if step == "write":  # in the middle of writing the Parquet files: after the second file
-        real_write = pq.write_table
+        real_write = pl.DataFrame.write_parquet
         calls = []
 
-        def write_table(*args: Any, **kwargs: Any) -> None:
+        def write_parquet(*args: Any, **kwargs: Any) -> None:
             calls.append(1)
             if len(calls) == 3:
                 _die()
             real_write(*args, **kwargs)
 
-        pq.write_table = write_table
+        pl.DataFrame.write_parquet = write_parquet  # type: ignore[method-assign]
     elif step == "swap":  # the atomic exchange done, the old dataset not yet deleted
         real_exchange = store._exchange
 
