@@ -225,16 +225,21 @@ def resolve(spec: config.ToolchainSpec) -> Toolchain:
 def lookup(label: str) -> Toolchain:
     """A label from params.yaml, else a bare version: resolved and installed if needed."""
     try:
-        cfg = config.load()
-    except config.ConfigError:
-        cfg = None
+        cfg, why = config.load(), ""
+    except config.ConfigError as err:
+        cfg, why = None, str(err)
     if cfg is not None and label in cfg.go.labels:
         return resolve(cfg.go.get(label))
     if config.VERSION_RE.match(label):
         return install(label)
-    known = ", ".join(cfg.go.labels) if cfg else "(params.yaml unreadable)"
+    if cfg is None:
+        raise ToolchainError(
+            f"{label!r} is not a version such as 1.26.6, and the configured labels are "
+            f"unknown because params.yaml does not load:\n{why}"
+        )
     raise ToolchainError(
-        f"{label!r} is neither a configured label ({known}) nor a version such as 1.26.6"
+        f"{label!r} is neither a configured label ({', '.join(cfg.go.labels)}) nor a version "
+        "such as 1.26.6"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stages import store, toolchains
+from stages import config, store, toolchains
 from stages.config import REPO
 from stages.gocmd import Toolchain
 
@@ -150,6 +151,18 @@ def test_unknown_label_is_a_clear_error() -> None:
     res = _cli(["path", "tip"])
     assert res.returncode == 2
     assert "neither a configured label" in res.stderr
+
+
+def test_unknown_label_with_a_broken_params_yaml_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "params.yaml"
+    bad.write_text("go:\n  toolchains:\n    tip: {version: 1.30}\n", encoding="utf-8")
+    monkeypatch.setattr(toolchains.config, "load", functools.partial(config.load, bad))
+    with pytest.raises(toolchains.ToolchainError) as err:
+        toolchains.lookup("tip")
+    assert "params.yaml does not load" in str(err.value)
+    assert "go.toolchains.tip.version" in str(err.value)  # the loader's own message
 
 
 def test_toolchain_row_has_the_contract_columns(go_newest: Toolchain) -> None:
