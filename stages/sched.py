@@ -1,4 +1,4 @@
-"""DVC stage `sched@LABEL-N`: the schedule-forensics lab under one toolchain at GOMAXPROCS=N.
+"""DVC stage `sched@LABEL-N` (pipelines/sched/dvc.yaml): the schedule-forensics lab, one cell.
 
     python -m stages.sched LABEL N
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stages import config
 
-PIPELINE_FILES = ("stages", "conf", "runtime-foundations", "dvc.yaml", ".dvcignore",
+PIPELINE_FILES = ("stages", "conf", "runtime-foundations", "dvc.yaml", "pipelines", ".dvcignore",
                   "pyproject.toml")  # fmt: skip
 
 

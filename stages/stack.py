@@ -1,4 +1,4 @@
-"""DVC stage `stack@LABEL-GOMAXPROCS`: run the stack-growth lab for one toolchain and GOMAXPROCS.
+"""DVC stage `stack@LABEL-GOMAXPROCS` (pipelines/stack/dvc.yaml): the stack-growth lab, one cell.
 
     python -m stages.stack LABEL GOMAXPROCS
 

@@ -536,7 +536,7 @@ def test_injection_label_never_reaches_a_path_or_a_shell(
 
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x",
              "labs.sched.duration=200ms"]  # fmt: skip
-KILL_WHEN = "Running stage 'sched@1.27.3-1'"
+KILL_WHEN = "Running stage 'pipelines/sched/dvc.yaml:sched@1.27.3-1'"
 KILL_DURING = "running schedule-forensics"  # the lab runs 6 x 200 ms into its raw .tmp cell
 
 
