@@ -158,7 +158,7 @@ def test_unknown_label_with_a_broken_params_yaml_says_why(
 ) -> None:
     bad = tmp_path / "params.yaml"
     bad.write_text("go:\n  toolchains:\n    tip: {version: 1.30}\n", encoding="utf-8")
-    monkeypatch.setattr(toolchains.config, "load", functools.partial(config.load, bad))
+    monkeypatch.setattr(config, "load", functools.partial(config.load, bad))
     with pytest.raises(toolchains.ToolchainError) as err:
         toolchains.lookup("tip")
     assert "params.yaml does not load" in str(err.value)
