@@ -18,32 +18,32 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The default pipeline end to end (DVC reruns only what changed).
 run: venv
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/dvc repro
+	$(VENV)/bin/dvc repro
 
 # Every check: Python lint and types, Go format/vet/lint/race tests, the allocation gate, then
 # the test suite.
 test: venv lint typecheck gocheck gate pytest
 
 lint: venv
-	$(VENV)/bin/ruff check stages tests scripts bench
-	$(VENV)/bin/ruff format --check stages tests scripts bench
+	$(VENV)/bin/ruff check stages releaselab devtools tests scripts bench
+	$(VENV)/bin/ruff format --check stages releaselab devtools tests scripts bench
 
 typecheck: venv
 	$(VENV)/bin/mypy
 
 tools: venv
-	$(PY) -m stages.gotools install
+	$(PY) -m devtools.gotools install
 
 gocheck: tools
-	$(PY) -m stages.checks
+	$(PY) -m devtools.checks
 
 # Allocation gate: allocs/op and B/op of every lab benchmark must not rise over baseline.txt.
 gate: tools
-	$(PY) -m stages.gate
+	$(PY) -m devtools.gate
 
 # Refresh runtime-foundations/baseline.txt after an intended allocation change; commit it.
 baseline: tools
-	$(PY) -m stages.gate --update
+	$(PY) -m devtools.gate --update
 
 pytest: venv
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Parse speed of stages.formats.benchfmt on >= 1,000,000 lines of benchmark text.
+"""Parse speed of releaselab.bench.benchfmt on >= 1,000,000 lines of benchmark text.
 
 Two inputs: the real captured tests/data/bench/lab.txt replicated (config-heavy: a config block
 per run, as the lab writes it), and generated -benchmem lines with fresh values on every line
@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from stats_speed import make_text  # noqa: E402
 
-from stages.formats import benchfmt  # noqa: E402
+from releaselab.bench import benchfmt  # noqa: E402
 
 LINES = 1_000_000
 

@@ -1,4 +1,4 @@
-"""Speed of stages.formats.gcflags_m.parse_m on the whole standard library's `-m=2` output.
+"""Speed of releaselab.escape.gcflags_m.parse_m on the whole standard library's `-m=2` output.
 
     python bench/parse_gcflags_m.py (--go VERSION [--keep] | --input FILE)
 
@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from stages import gocmd, toolchains
-from stages.formats.gcflags_m import parse_m
+from releaselab.core import gocmd, toolchains
+from releaselab.escape.gcflags_m import parse_m
 
 TARGET_LINES_PER_S = 200_000
 

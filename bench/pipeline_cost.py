@@ -6,7 +6,8 @@ composition of conf/ (`--config default` or `--config all`, `--gomaxprocs`, extr
 `--override`s), then measures:
 
 - overhead: wall time of `dvc repro` / summed wall time of the Go processes it starts (every one
-  goes through stages.gocmd, which logs it when GO_RELEASE_LAB_PROCLOG is set); target <= 1.15;
+  goes through releaselab.core.gocmd, which logs it when GO_RELEASE_LAB_PROCLOG is set);
+  target <= 1.15;
 - a no-op `dvc repro` (target < 5 s) and `dvc status` (target < 2 s), median of `--repeats`;
 - the size of data/ per dataset cell (data/<kind>/<dataset>/go=X[/gomaxprocs=N]) and of the DVC
   cache;
@@ -40,7 +41,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from stages import config, gocmd, scratch, toolchains  # noqa: E402
+from releaselab.core import config, gocmd, toolchains  # noqa: E402
+from tests.helpers import scratch  # noqa: E402
 
 CONFIGS = {"default": [], "all": ["go=all"]}
 STAGE_MODULES = ("toolchains", "build", "escape", "bench", "ledger", "stack", "sched", "report")

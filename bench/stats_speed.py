@@ -1,4 +1,4 @@
-"""Time stages.stats on 1,000,000 sample rows, and real benchstat on the same data as text.
+"""Time releaselab.bench.stats on 1,000,000 sample rows, and real benchstat on the same text.
 
 Shape (realistic for the lab): 2 toolchains x 2 GOMAXPROCS x BENCHMARKS benchmarks x 4 units
 (ns/op, MB/s, B/op, allocs/op) x COUNT samples; values printed the way `go test` prints them,
@@ -19,8 +19,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stages import stats
-from stages.formats import benchfmt
+from releaselab.bench import benchfmt, stats
 
 TOTAL_ROWS = 1_000_000
 TOOLCHAINS = ("1.25.5", "1.27.3")
@@ -84,7 +83,7 @@ def main() -> None:
     cpu = time.process_time()
     n_tests = res.filter(pl.col("assumption") == "nothing")["p_value"].is_not_null().sum()
     print(
-        f"stages.stats compare+geomean: {t_stats:.2f} s wall for {res.height:,} cells,"
+        f"releaselab.bench.stats compare+geomean: {t_stats:.2f} s wall for {res.height:,} cells,"
         f" {n_tests:,} U tests, {geo.height} geomean rows (process CPU so far {cpu:.1f} s)"
     )
 

@@ -3,7 +3,7 @@
 Builds schedule-forensics with Go 1.27.3, runs it at GOMAXPROCS=2 with -trace until the trace has
 at least MIN_EVENTS events (doubling -duration), then times each reader REPEATS times on that
 file: traceconv writing its CSV tables to disk, `go tool trace -d=parsed` printing to /dev/null.
-Target: traceconv no slower. Every command runs through stages.gocmd.
+Target: traceconv no slower. Every command runs through releaselab.core.gocmd.
 
     python bench/traceconv_speed.py [--duration 100ms] [--repeats 3] [--keep DIR]
 """
@@ -20,7 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from stages import build, gocmd, gotools, sched, toolchains
+from devtools import gotools
+from releaselab.build import binaries as build
+from releaselab.core import gocmd, toolchains
+from releaselab.sched import cell as sched
 
 GO = "1.27.3"
 MIN_EVENTS = 1_000_000

@@ -1,6 +1,7 @@
 """(Re)capture tests/data/escape/ from real Go toolchains.
 
-Usage (toolchains are installed from PyPI by stages.toolchains; each version is a directory):
+Usage (toolchains are installed from PyPI by releaselab.core.toolchains; one directory per
+version):
 
     python scripts/capture_escape_data.py 1.21.13 1.24.11 1.25.5 1.27.3 \\
         [--std-package encoding/json] [--std-labels 1.21.13,1.27.3] [--out tests/data/escape]
@@ -10,7 +11,8 @@ For each toolchain it writes, under OUT/<label>/:
   small-m1.json/, small-m2.json/      the -json files of the same builds, as the compiler wrote them
   std-m2.txt.gz, std-m2.json/*.gz     the same for --std-package (labels in --std-labels only)
   capture.json                        go version, argument lists, working directories
-Every build runs through stages.gocmd (the one runner: GOTOOLCHAIN=local, GOFLAGS=, GOWORK=off)
+Every build runs through releaselab.core.gocmd (the one runner: GOTOOLCHAIN=local, GOFLAGS=,
+GOWORK=off)
 with a fresh GOCACHE (a cache hit rewrites no -json and replays -m).
 """
 
@@ -23,8 +25,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from stages import gocmd, toolchains
-from stages.gocmd import Toolchain
+from releaselab.core import gocmd, toolchains
+from releaselab.core.gocmd import Toolchain
 
 TIMEOUT_S = 900
 SMALL_GZIP_OVER = 1_000_000  # bytes: keep committed files small and diffable

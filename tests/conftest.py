@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stages import gocmd, toolchains
-from stages.config import REPO
+from releaselab.core import gocmd, toolchains
+from releaselab.core.config import REPO
 
 # The newest release: what the tests build and run with unless they say otherwise.
 TEST_GO = "1.27.3"

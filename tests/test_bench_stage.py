@@ -8,8 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import bench, config, gotools
-from stages.bench import Cell
+from devtools import gotools
+from releaselab.bench import session as bench
+from releaselab.bench.session import Cell
+from releaselab.core import config
+from releaselab.core.errors import LabOutputError
 
 RAW = Path(__file__).parent / "data/bench/pipeline/bench.txt"  # a real run of the stage
 
@@ -64,13 +67,13 @@ def test_gomaxprocs_1_results_without_suffix_get_it_from_the_config_line() -> No
 
 def test_a_malformed_benchmark_line_names_file_and_line() -> None:
     text = "go: 1.27.3\ngomaxprocs: 1\nround: 1\norder: 1\nBenchmarkX 12 abc ns/op\n"
-    with pytest.raises(ValueError, match=r"^bench\.txt:5: "):
+    with pytest.raises(LabOutputError, match=r"^bench\.txt:5: "):
         bench.parse(text, "bench.txt")
 
 
 def test_labels_naming_one_toolchain_are_an_aa_pair() -> None:
     cfg = config.compose(["go=one", "+go.toolchains.again.version=1.27.3"])
-    assert bench.aa_pairs(cfg) == [("1.27.3", "again")]
+    assert cfg.aa_pairs == [("1.27.3", "again")]
 
 
 def test_real_benchstat_reads_the_raw_text() -> None:

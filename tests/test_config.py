@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stages import config
-from stages.config import ConfigError
+from releaselab.core import config
+from releaselab.core.config import ConfigError
+from stages import config as config_cli
 
 
 def _problems(overrides: list[str]) -> str:
@@ -147,12 +148,12 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_check_command_exits_2_on_bad_config(capsys: pytest.CaptureFixture[str]) -> None:
-    assert config.main(["check", "sweep.gomaxprocs=[0]"]) == 2
+    assert config_cli.main(["check", "sweep.gomaxprocs=[0]"]) == 2
     assert "GOMAXPROCS must be >= 1" in capsys.readouterr().err
 
 
 def test_show_command_prints_the_composition(capsys: pytest.CaptureFixture[str]) -> None:
-    assert config.main(["show", "go=one"]) == 0
+    assert config_cli.main(["show", "go=one"]) == 0
     assert "1.27.3:\n      version: 1.27.3" in capsys.readouterr().out
 
 

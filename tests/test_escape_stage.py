@@ -8,11 +8,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import build, escape, escape_data, ledger, toolchains
-from stages.formats.gcflags_m import parse_m
-from stages.gocmd import Toolchain
+from releaselab.build import binaries as build
+from releaselab.core import toolchains
+from releaselab.core.gocmd import Toolchain
+from releaselab.core.paths import PREDICTIONS as PREDICTIONS_FILE
+from releaselab.escape import capture
+from releaselab.escape import collect as escape
+from releaselab.escape import data as escape_data
+from releaselab.escape.gcflags_m import parse_m
 
-PREDICTIONS = json.loads(ledger.PREDICTIONS.read_text())["predictions"]
+PREDICTIONS = json.loads(PREDICTIONS_FILE.read_text())["predictions"]
 
 
 @pytest.fixture(scope="module", params=["1.21.13", "1.27.3"])
@@ -23,7 +28,7 @@ def clinic(
     version = str(request.param)
     tc = toolchains.install(version)
     out = tmp_path_factory.mktemp(f"clinic-{version}")
-    build.capture_escape(
+    capture.capture_escape(
         tc,
         "escape-clinic",
         cwd=build.WORKSPACE / "escape-clinic",
@@ -127,17 +132,17 @@ def test_every_prediction_names_a_benchmark_that_the_lab_has(go_newest: Toolchai
 
 
 def test_extra_packages_are_import_paths_or_module_directories(tmp_path: Path) -> None:
-    units = build.escape_units(["encoding/json", str(tmp_path)])
+    units = capture.escape_units(["encoding/json", str(tmp_path)])
     names = [(name, pattern) for name, _, pattern in units]
     assert ("pkg__encoding__json", "encoding/json") in names
-    assert (build.escape_units([str(tmp_path)])[-1][1], "./...") == (tmp_path.resolve(), "./...")
+    assert (capture.escape_units([str(tmp_path)])[-1][1], "./...") == (tmp_path.resolve(), "./...")
 
 
 def test_an_extra_standard_library_package_is_captured_and_parsed(
     go_newest: Toolchain, tmp_path: Path
 ) -> None:
-    (name, cwd, pattern) = build.escape_units(["encoding/json"])[-1]
-    build.capture_escape(go_newest, name, cwd=cwd, pattern=pattern, out=tmp_path, timeout=600)
+    (name, cwd, pattern) = capture.escape_units(["encoding/json"])[-1]
+    capture.capture_escape(go_newest, name, cwd=cwd, pattern=pattern, out=tmp_path, timeout=600)
     text, js = escape.parse_unit(tmp_path / "escape" / name, go="1.27.3")
     assert set(text["package"].drop_nulls().unique()) == {"encoding/json"}
     assert text.filter(pl.col("kind") == "leaking_param").height > 10

@@ -24,9 +24,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from stages import bench, build, config, escape, gocmd, sched, scratch, stack, store, toolchains
-from stages.config import REPO, ConfigError
-from stages.gocmd import GoCommandError, Toolchain
+from releaselab.bench import session as bench
+from releaselab.build import binaries as build
+from releaselab.core import catalog, config, gocmd, store, toolchains
+from releaselab.core.config import REPO, ConfigError
+from releaselab.core.gocmd import GoCommandError, Toolchain
+from releaselab.escape import collect as escape
+from releaselab.sched import cell as sched
+from releaselab.stack import cell as stack
+from stages import stack as stack_stage
+from tests.helpers import scratch
 
 FAULTS = Path(__file__).resolve().parent / "faults"
 WRITER = FAULTS / "writer.py"
@@ -155,7 +162,7 @@ def test_disk_full_keeps_the_old_dataset_and_says_so(tmp_path: Path) -> None:
     )
     assert res.returncode == 1
     last = res.stderr.strip().splitlines()[-1]
-    assert last.startswith("stages.store.StoreError: cannot write ")
+    assert last.startswith("releaselab.core.store.StoreError: cannot write ")
     assert "File too large" in last
     assert "the previous dataset is kept" in last
     assert _on_disk(tmp_path) == 0
@@ -330,7 +337,7 @@ def test_stack_cell_with_a_bad_binary_fails_and_writes_nothing(
     base = _place(fakelab, tmp_path / "build", mode, Path(f"go={LABEL}") / stack.BINARY)
     (base / f"go={LABEL}" / "go-version.txt").write_text(go_version + "\n", encoding="utf-8")
     with pytest.raises((GoCommandError, stack.StackLabError)) as err:
-        stack.stage(LABEL, 1, build_root=base, raw_root=tmp_path / "raw",
+        stack_stage.stage(config.load(), LABEL, 1, build_root=base, raw_root=tmp_path / "raw",
                     parquet_root=tmp_path / "parquet")  # fmt: skip
     assert says in str(err.value)
     assert f"fault-{mode}" in str(err.value)
@@ -638,7 +645,7 @@ def test_after_kill_and_concurrency_every_dataset_reads_back_whole(
 ) -> None:
     work = repro_runs["work"]
     root = work / "data" / "parquet"
-    for dataset in store.PARTITIONS:
+    for dataset in catalog.CATALOG:
         df = store.scan(dataset, root).collect()
         assert df.height > 0 or dataset == "escape_diff", dataset  # one toolchain: no diff
         if "go" in df.columns:

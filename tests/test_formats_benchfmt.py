@@ -1,4 +1,4 @@
-"""stages.formats.benchfmt on real `go test -bench` output (tests/data/bench, see capture.sh)."""
+"""releaselab.bench.benchfmt on real `go test -bench` output (tests/data/bench, see capture.sh)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.formats import benchfmt
-from stages.formats.benchfmt import Config, Other, Result, SyntaxErrorRecord, UnitMetadata
+from releaselab.bench import benchfmt
+from releaselab.bench.benchfmt import Config, Other, Result, SyntaxErrorRecord, UnitMetadata
 
 DATA = Path(__file__).parent / "data" / "bench"
 

@@ -1,4 +1,4 @@
-"""stages.formats.gcflags_json on real `-json=0` output, cross-checked against the `-m` text."""
+"""releaselab.escape.gcflags_json on real `-json=0` output, cross-checked against the `-m` text."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from stages.formats.gcflags_json import EscapeDiagnostic, Kind, parse_json
-from stages.formats.gcflags_m import parse_m
+from releaselab.escape.gcflags_json import EscapeDiagnostic, Kind, parse_json
+from releaselab.escape.gcflags_m import parse_m
 
 DATA = Path(__file__).parent / "data" / "escape"
 VERSIONS = sorted(p.name for p in DATA.glob("1.*") if p.is_dir())

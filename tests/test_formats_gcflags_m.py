@@ -1,4 +1,4 @@
-"""stages.formats.gcflags_m on real `-m` output captured by scripts/capture_escape_data.py."""
+"""releaselab.escape.gcflags_m on real `-m` output captured by scripts/capture_escape_data.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stages.formats.gcflags_m import EscapeDiagnostic, Kind, parse_m
+from releaselab.escape.gcflags_m import EscapeDiagnostic, Kind, parse_m
 
 DATA = Path(__file__).parent / "data" / "escape"
 VERSIONS = sorted(p.name for p in DATA.glob("1.*") if p.is_dir())

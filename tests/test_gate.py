@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from stages import build, gate, gocmd, gotools, toolchains
+from devtools import gate, gotools
+from releaselab.build import binaries as build
+from releaselab.core import gocmd, toolchains
 
 BASE = """pkg: example.com/p
 BenchmarkA/before-2   1000   12.0 ns/op   8 B/op   1 allocs/op

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from stages import gocmd
-from stages.cache import cache_root
-from stages.gocmd import GoCommandError, Toolchain
+from releaselab.core import gocmd
+from releaselab.core.cache import cache_root
+from releaselab.core.gocmd import GoCommandError, Toolchain
 
 PROBE = """package main
 
@@ -120,7 +120,7 @@ def test_child_dies_when_the_stage_running_it_is_killed(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     stage = (
-        "import os, sys; from pathlib import Path; from stages import gocmd\n"
+        "import os, sys; from pathlib import Path; from releaselab.core import gocmd\n"
         f"gocmd.run([sys.executable, '-c', {code!r}], env=dict(os.environ), cwd=Path('.'), "
         "timeout=120)\n"
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import scratch
+from tests.helpers import scratch
 
 pytestmark = pytest.mark.slow
 

@@ -20,11 +20,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from stages import escape, sched_data, stack, store
-from stages.formats import benchfmt
-from stages.formats.escape_kinds import EscapeDiagnostic, Kind
-from stages.formats.gcflags_json import parse_json
-from stages.formats.gcflags_m import parse_m
+from releaselab.bench import benchfmt
+from releaselab.core import catalog
+from releaselab.escape import collect as escape
+from releaselab.escape.gcflags_json import parse_json
+from releaselab.escape.gcflags_m import parse_m
+from releaselab.escape.kinds import EscapeDiagnostic, Kind
+from releaselab.sched import data as sched_data
+from releaselab.stack import cell as stack
 
 ESCAPE_DATA = Path(__file__).parent / "data" / "escape"
 
@@ -591,7 +594,7 @@ def test_underscores_in_a_benchmark_name_are_fine() -> None:
 
 # --- the stack lab's CSV and `go tool trace -d=parsed` ------------------------------------------
 
-_STACK_TYPES = store.SCHEMAS[stack.DATASET]
+_STACK_TYPES = catalog.schema(stack.DATASET)
 STACK_ROW = st.fixed_dictionaries({
     c: (
         st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))

@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from stages import sched_data, stats, store
+from releaselab.bench import stats
+from releaselab.core import catalog, store
+from releaselab.sched import data as sched_data
 
 DATA = Path(__file__).parent / "data" / "sched"
 CELLS = ("1.25.5", "1.27.3")
@@ -50,7 +52,7 @@ def test_windows_run_from_previous_task_end_to_own_end() -> None:
 def test_waits_frame_has_the_dataset_schema_and_every_wait(go: str) -> None:
     waits, _, _, _ = _cell(go)
     df = _waits(go)
-    assert df.schema == pl.Schema(store.SCHEMAS["sched_waits"])
+    assert df.schema == pl.Schema(catalog.schema("sched_waits"))
     assert df.height == waits.height
     summary = json.loads((DATA / f"go{go}-P2" / "summary.json").read_text())
     assert df.height == summary["waits"]
@@ -100,7 +102,7 @@ def test_hist_frame_counts_match_the_cumulative_snapshots() -> None:
 def test_requests_frame_keeps_every_request_with_the_cell_keys() -> None:
     requests = _cell("1.27.3")[3]
     df = sched_data.requests_frame(requests, go="1.27.3", gomaxprocs=2)
-    assert df.schema == pl.Schema(store.SCHEMAS["sched_requests"])
+    assert df.schema == pl.Schema(catalog.schema("sched_requests"))
     assert df.height == requests.height > 0
     assert df["go"].unique().to_list() == ["1.27.3"]
 

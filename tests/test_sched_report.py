@@ -9,8 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import figures, render, report_sched, sched_data
-from stages.render import Section
+from releaselab.report import figures, render
+from releaselab.report.render import Section
+from releaselab.sched import data as sched_data
+from releaselab.sched import report as report_sched
 
 DATA = Path(__file__).parent / "data" / "sched"
 ORDER = ["1.25.5", "1.27.3"]

@@ -10,7 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import build, config, gocmd, sched, sched_data, store, toolchains
+from releaselab.build import binaries as build
+from releaselab.core import config, gocmd, store, toolchains
+from releaselab.sched import cell as sched
+from releaselab.sched import data as sched_data
 
 pytestmark = pytest.mark.slow
 

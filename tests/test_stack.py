@@ -1,6 +1,6 @@
 """The stack-growth stage and its report, on output captured from the real lab.
 
-tests/data/stack/go=<label>/gomaxprocs=<n>/ holds what `stages.stack.run_variant` and
+tests/data/stack/go=<label>/gomaxprocs=<n>/ holds what `releaselab.stack.cell.run_variant` and
 `run_overhead` wrote for Go 1.21.13 and 1.27.3 (the lab built with each, GOMAXPROCS 1 and 2,
 GODEBUG unset and adaptivestackstart=0, 3 overhead reps): the same layout as data/raw/stack/.
 """
@@ -18,8 +18,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stages import config, figures, gocmd, render, report_stack, stack, store
-from stages.render import Table
+from releaselab.core import catalog, config, gocmd, store
+from releaselab.report import figures, render
+from releaselab.report.render import Table
+from releaselab.stack import cell as stack
+from releaselab.stack import report as report_stack
 
 DATA = Path(__file__).parent / "data" / "stack"
 CELLS = sorted(DATA.glob("go=*/gomaxprocs=*"))
@@ -67,7 +70,7 @@ def _table_for(procs: int, captured: pl.DataFrame) -> Table:
 )
 def test_csv_parses_to_the_dataset_schema(path: Path) -> None:
     df = _read(path)
-    assert df.schema == pl.Schema(store.SCHEMAS["stack"])
+    assert df.schema == pl.Schema(catalog.schema("stack"))
     assert df.height == len(path.read_text().splitlines()) - 1
 
 
@@ -223,9 +226,8 @@ def test_sections_name_the_caveats(
 def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
     repo: Path, go_newest: gocmd.Toolchain, tmp_path: Path
 ) -> None:
-    shutil.copytree(
-        repo / "stages", tmp_path / "stages", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    for pkg in ("stages", "releaselab"):  # config.load() reads params.yaml beside releaselab/
+        shutil.copytree(repo / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     overrides = ["go=one", "sweep.gomaxprocs=[1]", "labs.stack.overhead_reps=1"]
     (tmp_path / "params.yaml").write_text(config.compose_yaml(overrides), encoding="utf-8")
     build = tmp_path / "data/raw/build/go=1.27.3"
@@ -251,7 +253,7 @@ def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
         hive_partitioning=True,
         hive_schema={"go": pl.String, "gomaxprocs": pl.Int64},
     )
-    assert dict(df.schema) == dict(store.SCHEMAS["stack"])
+    assert dict(df.schema) == dict(catalog.schema("stack"))
     assert df.select("go", "gomaxprocs").unique().rows() == [("1.27.3", 1)]
     assert sorted(df["godebug"].unique()) == ["", "adaptivestackstart=0"]
     raw = tmp_path / "data/raw/stack/go=1.27.3/gomaxprocs=1"

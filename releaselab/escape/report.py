@@ -1,0 +1,166 @@
+"""Report sections of escape-clinic: the escape ledger, the cross-release diff, the text/JSON
+cross-check and the allocation-comparison chart. Pure: frames in, render.Section out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+
+from releaselab.bench import units
+from releaselab.core import config, labels, store
+from releaselab.report import figures
+from releaselab.report.render import Section, Table
+
+DIFF_ROWS = 60  # lab rows shown in the report; the Parquet has every change
+LAB = "escape-clinic"
+
+
+def _fmt_num(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+def ledger_table(led: pl.DataFrame, order: list[str]) -> Table:
+    """Rows: case x variant x subject; one column per toolchain: decision · allocs · verdict."""
+    rows = []
+    keys = ["case", "variant", "function", "line", "subject"]
+    for key, grp in led.sort(keys).group_by(keys, maintain_order=True):
+        by_go = {r["go"]: r for r in grp.iter_rows(named=True)}
+        first = grp.row(0, named=True)
+        cells = []
+        for g in order:
+            r = by_go.get(g)
+            cells.append("" if r is None else (
+                f"{r['compiler']} · {_fmt_num(r['allocs_op'])} allocs, "
+                f"{_fmt_num(r['bytes_op'])} B · {r['verdict']}"))  # fmt: skip
+        rows.append((*key, first["predicted"], first["predicted_allocs"], *cells))
+    cols = ("case", "variant", "function", "line", "subject", "predicted", "predicted allocs",
+            *(f"go {g}" for g in order))  # fmt: skip
+    return Table(cols, tuple(rows))
+
+
+def verdict_counts(led: pl.DataFrame, order: list[str]) -> Table:
+    counts = led.group_by("go", "verdict").len()
+    verdicts = sorted(set(counts["verdict"].to_list()))
+    rows: list[tuple[str | int, ...]] = []
+    for g in order:
+        mine = counts.filter(pl.col("go") == g)
+        rows.append((g, *(int(mine.filter(pl.col("verdict") == v)["len"].sum()) for v in verdicts)))
+    return Table(("toolchain", *verdicts), tuple(rows))
+
+
+def diff_tables(diff: pl.DataFrame) -> tuple[Table, Table]:
+    """Counts per consecutive pair and change; and the lab's own changed diagnostics."""
+    counts = (
+        diff.group_by("from_go", "to_go", "lab", "change")
+        .len()
+        .sort("from_go", "to_go", "lab", "change")
+    )
+    summary = Table(("from", "to", "unit", "change", "diagnostics"), tuple(counts.rows()))
+    mine = diff.filter(pl.col("lab") == LAB).sort("from_go", "to_go", "file", "line", "col")
+    detail = Table(
+        ("from", "to", "function", "file:line:col", "subject", "change", "before", "after"),
+        tuple(
+            (r["from_go"], r["to_go"], r["function"] or "",
+             f"{Path(r['file'] or '').name}:{r['line']}:{r['col']}", r["subject"], r["change"],
+             r["kind_before"] or "", r["kind_after"] or "")
+            for r in mine.head(DIFF_ROWS).iter_rows(named=True)
+        ),
+    )  # fmt: skip
+    return summary, detail
+
+
+def crosscheck_table(esc: pl.DataFrame) -> Table:
+    """Per toolchain: text diagnostics the JSON channel can express, and how many it has."""
+    t = (
+        esc.filter(pl.col("in_json").is_not_null())
+        .group_by("go", "lab")
+        .agg(checked=pl.len(), in_json=pl.col("in_json").sum(),
+             other=pl.lit(0))
+        .sort("go", "lab")
+    )  # fmt: skip
+    other = esc.filter(pl.col("kind") == "other").group_by("go", "lab").len("other")
+    t = t.drop("other").join(other, on=["go", "lab"], how="left").fill_null(0)
+    return Table(("toolchain", "unit", "text rows JSON can express", "found in JSON",
+                  "lines of no known form (kept as `other`)"), tuple(t.rows()))  # fmt: skip
+
+
+def alloc_frame(st: pl.DataFrame) -> pl.DataFrame:
+    """Before/after allocs/op and B/op of escape-clinic's benchmarks at the smallest GOMAXPROCS."""
+    procs = st["gomaxprocs"].min()
+    return (
+        st.filter((pl.col("lab") == LAB) & (pl.col("gomaxprocs") == procs)
+                  & pl.col("unit").is_in(units.ALLOC_UNITS)
+                  & pl.col("name").str.contains("/(before|after)$"))
+        .with_columns(benchmark=pl.col("name").str.replace("/(before|after)$", ""),
+                      variant=pl.col("name").str.extract("/(before|after)$"),
+                      suite=pl.col("package").str.split("/").list.last())
+        .select("go", "suite", "benchmark", "variant", "unit", "center")
+        .sort("go", "suite", "benchmark", "variant", "unit")
+    )  # fmt: skip
+
+
+def alloc_chart(df: pl.DataFrame) -> alt.FacetChart:
+    bars = alt.Chart(df).mark_bar().encode(
+        x=alt.X("benchmark:N", title=None, sort=None),
+        xOffset=alt.XOffset("variant:N", sort=["before", "after"]),
+        y=alt.Y("center:Q", title=None),
+        color=alt.Color("variant:N", sort=["before", "after"],
+                        scale=alt.Scale(range=["#d62728", "#2ca02c"])),
+        tooltip=["go", "benchmark", "variant", "unit", "center"],
+    ).properties(width=380, height=140)  # fmt: skip
+    chart: alt.FacetChart = bars.facet(
+        row=alt.Row("unit:N", title=None), column=alt.Column("go:N", title="toolchain")
+    ).resolve_scale(y="independent")
+    return chart
+
+
+def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[Section]:
+    esc = store.scan("escape", parquet_root).collect()
+    order = labels.display_order(
+        store.scan("toolchains", parquet_root).collect()["go"], cfg.baseline
+    )
+    out: list[Section] = []
+    if (parquet_root / "escape_ledger").is_dir():
+        led = store.scan("escape_ledger", parquet_root).collect()
+        out.append(Section(
+            "Escape ledger",
+            text="Each prediction of escape-clinic/cases/predictions.json against the compiler's "
+                 "decision (-m=2) and the allocations the benchmarks measured (median allocs/op "
+                 "and B/op). escapes_not_allocated: the compiler says \"escapes to heap\" yet "
+                 "nothing is allocated (constants and small integers are boxed without an "
+                 "allocation): a gap between the two, not a parser bug.",
+            tables=(verdict_counts(led, order), ledger_table(led, order)),
+        ))  # fmt: skip
+    if (parquet_root / "bench_stats").is_dir():
+        allocs = alloc_frame(store.scan("bench_stats", parquet_root).collect())
+        if allocs.height:
+            fig = figures.render(alloc_chart(allocs), figures_dir, "escape_allocs")
+            out.append(
+                Section(
+                    "Allocations before and after each refactor",
+                    figures=(fig,),
+                    text="escape-clinic's benchmarks: median allocs/op and B/op of "
+                    "the lab's code (before) and its refactor (after).",
+                )
+            )
+    if (parquet_root / "escape_diff").is_dir():
+        diff = store.scan("escape_diff", parquet_root).collect()
+        summary, detail = diff_tables(diff)
+        out.append(Section(
+            "Escape analysis across releases",
+            text="Diagnostics (keyed by package, position and subject) that appear, disappear or "
+                 "change kind between consecutive toolchains; first the counts per unit, then "
+                 f"escape-clinic's own (first {DIFF_ROWS}; data/parquet/escape_diff has all).",
+            tables=(summary, detail),
+        ))  # fmt: skip
+    out.append(Section(
+        "Escape diagnostics: text and JSON agree",
+        text="Every -m=2 text diagnostic that the -json channel can express (escapes, moves, "
+             "leaks, inlining decisions), looked up at the same position in the JSON of the same "
+             "compile.",
+        tables=(crosscheck_table(esc),),
+    ))  # fmt: skip
+    return out

@@ -1,0 +1,63 @@
+"""The report's own sections (machine, toolchains, builds) and the order of the labs' sections;
+each lab's sections are in its own package (releaselab.<lab>.report)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from releaselab.bench import report as report_bench
+from releaselab.build import manifest
+from releaselab.core import config
+from releaselab.escape import report as report_escape
+from releaselab.report.render import Section, Table
+from releaselab.sched import report as report_sched
+from releaselab.stack import report as report_stack
+
+TITLE = "go-release-lab report"
+SectionBuilder = Callable[[config.Config, Path, Path], list[Section]]
+# (dataset whose presence enables the sections, builder(parquet_root, figures_dir)), in order.
+LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
+    ("escape", report_escape.sections),
+    ("bench_stats", report_bench.sections),
+    ("stack", report_stack.sections),
+    ("sched_waits", report_sched.sections),
+]
+
+
+def machine_section(meta: Sequence[dict[str, str]]) -> Section:
+    """The machine(s) the datasets were measured on, from the files' metadata."""
+    keys = ("host", "cpu_model", "cores", "os")
+    seen = sorted({tuple(m.get(k, "") for k in keys) for m in meta})
+    return Section("Machine", tables=(Table(("host", "CPU model", "cores", "OS"), tuple(seen)),))
+
+
+def toolchains_section(df: pl.DataFrame) -> Section:
+    rows = tuple(
+        (r["label"], r["version"], r["source"], r["go_version"], (r["wheel_sha256"] or "")[:16])
+        for r in df.sort("label").iter_rows(named=True)
+    )
+    cols = ("label", "version", "source", "go version", "wheel sha256 (prefix)")
+    return Section("Toolchains", tables=(Table(cols, rows),))
+
+
+def builds_section(manifests: Sequence[manifest.Manifest]) -> Section:
+    rows = []
+    for m in sorted(manifests, key=lambda m: m.label):
+        for lab in sorted({a.lab for a in m.artifacts}):
+            mine = [a for a in m.artifacts if a.lab == lab]
+            rows.append(
+                (
+                    m.label,
+                    lab,
+                    sum(a.kind == "test" for a in mine),
+                    sum(a.kind == "main" for a in mine),
+                )
+            )
+    return Section(
+        "Builds",
+        text="Binaries each toolchain built (later stages run these).",
+        tables=(Table(("toolchain", "lab", "test binaries", "programs"), tuple(rows)),),
+    )

@@ -1,0 +1,377 @@
+"""Report sections of the sched stage: latency distributions per workload x toolchain x
+GOMAXPROCS, their ECDFs, the comparison with the baseline toolchain, and the runtime/metrics
+histogram checked against the trace.
+
+Pure: Polars frames in, render.Section out (plus chart files via figures.render).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from releaselab.core import catalog, config, store
+from releaselab.core.labels import display_order
+from releaselab.report import figures
+from releaselab.report.render import Cell, Section, Table
+from releaselab.sched import data as sched_data
+
+KEYS = ("workload", "gomaxprocs", "go")
+US = 1e-3  # ns -> µs
+MIN_US = 1e-3  # log axes cannot show 0; a 0 ns wait is drawn at 1 ns
+
+
+def _order(frame: pl.DataFrame, col: str, first: Sequence[str]) -> pl.Expr:
+    """Sort key putting values in the order of `first` (the configured toolchain order)."""
+    rank = {g: i for i, g in enumerate(first)}
+    return pl.col(col).replace_strict(rank, default=len(rank), return_dtype=pl.Int64)
+
+
+def _num(x: float | None) -> float | None:
+    """NaN (nothing to compare) shows as an empty cell."""
+    return None if x is None or math.isnan(x) else x
+
+
+def _p(x: float) -> str | float:
+    """A p-value; one that underflowed to 0 shows as the float limit it is below."""
+    return "< 1e-300" if x == 0 else x
+
+
+def _us(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x * US
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """What the sections show of one dataset (waits or requests): small whatever its size."""
+
+    summary: pl.DataFrame  # sched_data.latency_summary per KEYS
+    ecdf: pl.DataFrame  # sched_data.ecdf_points per KEYS
+    comparison: pl.DataFrame  # sched_data.table_of_comparisons per workload x GOMAXPROCS
+    undetermined: int  # samples with no value
+
+
+def aggregate(
+    slices: Iterable[pl.DataFrame], value: str, baseline: str, *, owned_only: bool = False
+) -> Aggregates:
+    """The aggregates of a dataset read one slice at a time, so that only one slice of the raw
+    samples is in memory (all of go=all's sched_waits at once took 2.6 GiB).
+
+    Each slice must hold whole workload x GOMAXPROCS groups: then every summary, ECDF and
+    comparison comes from the same samples as from the whole dataset, and only the Holm
+    adjustment needs them all (done on the joined rows). owned_only drops rows with no
+    workload (the runtime's own goroutines' waits)."""
+    summaries, points = [], []
+    cmp_rows: list[dict[str, Any]] = []
+    undetermined = 0
+    for df in slices:
+        own = df.filter(pl.col("workload").is_not_null()) if owned_only else df
+        undetermined += own.filter(pl.col(value).is_null()).height
+        summaries.append(sched_data.latency_summary(own, value, KEYS))
+        points.append(sched_data.ecdf_points(own, value, KEYS))
+        cmp_rows += sched_data.compare_rows(own, value, KEYS[:2], baseline)
+        del df, own
+    return Aggregates(
+        summary=pl.concat(summaries).sort(KEYS),
+        ecdf=pl.concat(points).sort(*KEYS, "level"),
+        comparison=sched_data.table_of_comparisons(cmp_rows, KEYS[:2]),
+        undetermined=undetermined,
+    )
+
+
+def hist_against_trace(slices: Iterable[pl.DataFrame], hist: pl.DataFrame) -> pl.DataFrame:
+    """sched_data.hist_vs_trace with the waits read one slice at a time; each slice must hold
+    every wait of its GOMAXPROCS values (go, gomaxprocs, window, wait_ns)."""
+    rows: list[dict[str, object]] = []
+    seen: set[int] = set()
+    empty = None
+    for df in slices:
+        procs = set(df["gomaxprocs"].unique().to_list())
+        rows += sched_data.hist_vs_trace_rows(df, hist.filter(pl.col("gomaxprocs").is_in(procs)))
+        seen |= procs
+        empty = df.clear()
+        del df
+    rest = hist.filter(~pl.col("gomaxprocs").is_in(seen))
+    if rest.height and empty is not None:  # windows of a GOMAXPROCS with no waits at all
+        rows += sched_data.hist_vs_trace_rows(empty, rest)
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
+
+
+def summary_table(df: pl.DataFrame, value: str, order: Sequence[str], what: str) -> Table:
+    """count, p50 ... max (µs) per workload x GOMAXPROCS x toolchain."""
+    return _summary_table(sched_data.latency_summary(df, value, KEYS), order, what)
+
+
+def _summary_table(s: pl.DataFrame, order: Sequence[str], what: str) -> Table:
+    s = s.sort("workload", "gomaxprocs", _order(s, "go", order))
+    cols = ("workload", "GOMAXPROCS", "go", "count", *(f"{n} (µs)" for n in
+            sched_data.LEVEL_NAMES), "max (µs)")  # fmt: skip
+    rows: list[tuple[Cell, ...]] = [
+        (r["workload"], r["gomaxprocs"], r["go"], r["count"],
+         *(_us(r[n]) for n in sched_data.LEVEL_NAMES), _us(r["max"]))
+        for r in s.iter_rows(named=True)
+    ]  # fmt: skip
+    return Table(tuple(f"{what}: {c}" if i == 0 else c for i, c in enumerate(cols)), tuple(rows))
+
+
+def comparison_table(cmp: pl.DataFrame, order: Sequence[str], what: str) -> Table:
+    """Each toolchain against the baseline per workload x GOMAXPROCS."""
+    cols = (f"{what}: workload", "GOMAXPROCS", "go", "n", "p50 (µs)", "base p50 (µs)",
+            "p50 ratio", "P(slower)", "p (Holm)", "significant")  # fmt: skip
+    if cmp.is_empty():
+        return Table(cols, ())
+    cmp = cmp.sort("workload", "gomaxprocs", _order(cmp, "go", order))
+    rows: list[tuple[Cell, ...]] = [
+        (r["workload"], r["gomaxprocs"], r["go"], r["n"], _us(r["p50"]), _us(r["p50_baseline"]),
+         r["p50_ratio"], r["superiority"], _p(r["p_adjusted"]),
+         "yes" if r["significant"] else "no")
+        for r in cmp.iter_rows(named=True)
+    ]  # fmt: skip
+    return Table(cols, tuple(rows))
+
+
+def ecdf_chart(
+    points: pl.DataFrame, value: str, order: Sequence[str], title: str
+) -> alt.FacetChart:
+    """ECDF lines (log x), one panel per workload, a row per GOMAXPROCS, colour = toolchain."""
+    data = points.with_columns(x=pl.max_horizontal(pl.col(value) * US, pl.lit(MIN_US)))
+    present = [g for g in order if g in set(data["go"].to_list())]
+    base = alt.Chart(data.drop(value)).mark_line(strokeWidth=1.5).encode(
+        x=alt.X("x:Q", scale=alt.Scale(type="log", nice=False), title=title,
+                axis=alt.Axis(tickCount=4, format="~g", gridOpacity=0.4)),
+        y=alt.Y("level:Q", title="fraction ≤ x", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("go:N", sort=present, title="toolchain"),
+        order=alt.Order("level:Q"),
+    ).properties(width=160, height=120)  # fmt: skip
+    chart: alt.FacetChart = base.facet(
+        row=alt.Row("gomaxprocs:O", title="GOMAXPROCS"),
+        column=alt.Column("workload:N", title=None),
+    ).resolve_scale(x="independent")
+    return chart
+
+
+def hist_table(hv: pl.DataFrame, order: Sequence[str]) -> Table:
+    cols = ("window", "GOMAXPROCS", "go", "hist [0, 64 ns)", "trace waits", "histogram",
+            "ratio", "KS D", "p50 bucket trace / hist (µs)", "p90 bucket trace / hist (µs)",
+            "p99 bucket trace / hist (µs)", "chi² p")  # fmt: skip
+    hv = hv.sort("workload", "gomaxprocs", _order(hv, "go", order))
+
+    def pair(a: float, b: float) -> str:
+        return f"{_fmt_us(a)} / {_fmt_us(b)}"
+
+    rows: list[tuple[Cell, ...]] = [
+        (r["workload"], r["gomaxprocs"], r["go"], r["n_hist_zero"], r["n_trace"], r["n_hist"],
+         _num(r["n_ratio"]), _num(r["ks"]), pair(r["p50_trace"], r["p50_hist"]),
+         pair(r["p90_trace"], r["p90_hist"]), pair(r["p99_trace"], r["p99_hist"]),
+         _num(r["gof_p"]))
+        for r in hv.iter_rows(named=True)
+    ]  # fmt: skip
+    return Table(cols, tuple(rows))
+
+
+def _fmt_us(seconds: float) -> str:
+    return "" if math.isnan(seconds) else f"{seconds * 1e6:.4g}"
+
+
+def _median(s: pl.Series) -> float:
+    m = s.drop_nans().drop_nulls().median() if s.len() else None
+    return math.nan if m is None else float(m)  # type: ignore[arg-type]
+
+
+def _lo(s: pl.Series) -> float:
+    v = s.cast(pl.Float64).fill_nan(None).min()
+    return math.nan if v is None else float(v)  # type: ignore[arg-type]
+
+
+def _per_go(df: pl.DataFrame, col: str, order: Sequence[str], fmt: str = "d") -> str:
+    """`go X: v1, v2` (one value per GOMAXPROCS) per toolchain, in toolchain order."""
+    parts = []
+    for g in [g for g in order if g in set(df["go"].to_list())]:
+        vals = df.filter(pl.col("go") == g).sort("gomaxprocs")[col].to_list()
+        parts.append(f"go {g}: " + ", ".join(format(v, fmt) for v in vals))
+    return "; ".join(parts)
+
+
+MIN_TESTABLE = 100  # trace waits in a window before its ratio and shape are worth reading
+
+
+def hist_findings(hv: pl.DataFrame, order: Sequence[str]) -> str:
+    """What the comparison found, in numbers from this data."""
+    big = hv.filter((pl.col("n_trace") >= MIN_TESTABLE) & (pl.col("workload") != "syscall"))
+    coarse = big.filter(pl.col("p50_trace") >= 1e-6)  # µs-scale waits
+    fine = big.filter(pl.col("p50_trace") < 1e-6)  # a few 64 ns trace ticks
+    agree = (pl.col("p50_shift").abs() <= 1).sum()
+    sys_ = hv.filter(pl.col("workload") == "syscall")
+    text = [
+        f"Count: in the {big.height} windows with >= {MIN_TESTABLE} trace waits (syscall "
+        f"aside) the histogram holds {_lo(big['n_ratio']):.3f} to {-_lo(-big['n_ratio']):.3f} "
+        f"(median {_median(big['n_ratio']):.4f}) of the trace's waits of 64 ns or more: the "
+        f"runtime tracks 1 transition in {sched_data.SAMPLING_PERIOD} "
+        f"({1 / sched_data.SAMPLING_PERIOD}).",
+        f"Shape: where waits are µs-scale ({coarse.height} windows) the p50 buckets are the "
+        f"same or adjacent in {coarse.select(agree).item() if coarse.height else 0}, KS D median "
+        f"{_median(coarse['ks']):.3g}, chi-square p >= {sched_data.ALPHA} in "
+        f"{coarse.filter(pl.col('gof_p') >= sched_data.ALPHA).height}: the 1-in-8 sample is "
+        f"representative. Where they are sub-µs ({fine.height} windows) KS D median is "
+        f"{_median(fine['ks']):.3g} and the p50 buckets are the same or adjacent in "
+        f"{fine.select(agree).item() if fine.height else 0}, typically one 64 ns bucket "
+        "apart: trace timestamps come in steps of about 64 ns here (cputicks/64) and are "
+        "taken at other instructions than the runtime's nanotime reads, so a 200 ns wait "
+        "lands one bucket off; a limit of the trace's resolution, and the chi-square test "
+        "rejects for that reason alone.",
+        "The [0, 64 ns) bucket holds the runtime's 0 s samples of tracked transitions that "
+        "never pass through Runnable, which the trace has no wait for: Running -> Waiting -> "
+        "Running round trips of GC work (mark assists; alloc windows: "
+        f"{_per_go(hv.filter(pl.col('workload') == 'alloc'), 'n_hist_zero', order)}) and, up "
+        "to Go 1.25, Running -> Syscall -> Running (syscall windows: "
+        f"{_per_go(sys_, 'n_hist_zero', order)}); Go 1.26 stopped tracking Running <-> "
+        "Syscall.",
+    ]
+    if sys_.height:
+        text.append(
+            "Syscall windows, ratio "
+            f"{_per_go(sys_, 'n_ratio', order, '.2g')}: a goroutine that returns from a "
+            "syscall and gets a P at once goes _Gsyscall -> _Grunning in the runtime, but "
+            "the trace writes GoSysExit(lostP) + GoStart, which reads as Syscall -> Runnable "
+            "-> Running: thousands of ~64-128 ns trace 'waits' no run queue was involved in."
+        )
+    return " ".join(text)
+
+
+def build_sections(
+    waits: pl.DataFrame,
+    hist: pl.DataFrame,
+    requests: pl.DataFrame,
+    *,
+    order: Sequence[str],
+    baseline: str,
+    figures_dir: Path,
+) -> list[Section]:
+    """All sched sections from the three datasets (waits need go, gomaxprocs, workload,
+    window, wait_ns)."""
+    return assemble(
+        aggregate([waits], "wait_ns", baseline, owned_only=True),
+        hist_against_trace([waits], hist),
+        requests,
+        order=order,
+        baseline=baseline,
+        figures_dir=figures_dir,
+    )
+
+
+def assemble(
+    w: Aggregates,
+    hv: pl.DataFrame,
+    requests: pl.DataFrame,
+    *,
+    order: Sequence[str],
+    baseline: str,
+    figures_dir: Path,
+) -> list[Section]:
+    """All sched sections from the waits' aggregates, hist_against_trace and the requests."""
+    undetermined = w.undetermined
+    figs = [
+        figures.render(
+            ecdf_chart(w.ecdf, "wait_ns", order, "scheduling wait (µs, log)"),
+            figures_dir,
+            "sched_waits_ecdf",
+        )
+    ]
+    tables = [_summary_table(w.summary, order, "waits")]
+    cmp_tables = [comparison_table(w.comparison, order, "waits")]
+    if requests.height:
+        r = aggregate([requests], "latency_ns", baseline)
+        tables.append(_summary_table(r.summary, order, "requests"))
+        figs.append(
+            figures.render(
+                ecdf_chart(r.ecdf, "latency_ns", order, "request latency (µs, log)"),
+                figures_dir,
+                "sched_requests_ecdf",
+            )
+        )
+        cmp_tables.append(comparison_table(r.comparison, order, "requests"))
+    return [
+        Section(
+            "Scheduling latency",
+            text=(
+                "Scheduling waits are the Runnable -> Running transitions of each workload's "
+                "own goroutines in the runtime trace (converted by tools/traceconv; runtime "
+                "goroutines such as the background sweeper excluded), request latency is "
+                "end to end per request of the serve workload. Quantiles are linear "
+                f"interpolations; {undetermined} waits with no known start (Runnable at a "
+                "trace generation boundary) are left out. The ECDFs are drawn from "
+                f"{len(sched_data.ECDF_LEVELS)} fixed quantile levels per line; each panel has "
+                "its own x range."
+            ),
+            tables=tuple(tables),
+            figures=tuple(figs),
+        ),
+        Section(
+            "Scheduling latency across toolchains",
+            text=(
+                f"Each toolchain against the baseline go {baseline}, per workload and "
+                "GOMAXPROCS: two-sided Mann-Whitney U (p as benchstat computes it at these "
+                f"sizes), Holm-Bonferroni over each table, significant at alpha "
+                f"{sched_data.ALPHA}. P(slower) = P(wait > baseline wait) + P(equal)/2: 0.5 "
+                "means no shift. With 10^4-10^5 waits per cell tiny shifts test significant, "
+                "and waits within one run are not independent (a run-queue backlog delays "
+                "its neighbours), so the p-values are optimistic: read the p50 ratio and "
+                "P(slower) for the size of a difference, and repeat runs before trusting one."
+            ),
+            tables=tuple(cmp_tables),
+        ),
+        Section(
+            "runtime/metrics /sched/latencies against the trace",
+            text=(
+                "For each workload window (from the previous workload's end to this one's, "
+                "the span of the lab's metrics snapshot delta) the trace waits of every "
+                "goroutine that started running in the window are binned with the "
+                "histogram's own bucket edges, then compared: count ratio, KS D (largest "
+                "gap between the two binned CDFs), the bucket holding p50/p90/p99 of each, "
+                "and a chi-square test that the histogram is a random 1-in-8 subset of the "
+                "trace's waits (buckets merged to >= 5 expected, finite-population "
+                "correction). " + hist_findings(hv, order)
+            ),
+            tables=(hist_table(hv, order),) if hv.height else (),
+        ),
+    ]
+
+
+def waits_slices(parquet_root: Path, by_workload: bool) -> Iterator[pl.DataFrame]:
+    """sched_waits one GOMAXPROCS (a partition: only its files are read) or one workload x
+    GOMAXPROCS at a time; by workload leaves out the waits of no workload and window."""
+    cols = ["go", "gomaxprocs", "workload", "wait_ns"] if by_workload else ["go", "gomaxprocs",
+            "window", "wait_ns"]  # fmt: skip
+    # Categorical: a 4-byte code per row instead of a string view
+    strings = pl.col(cols[0], cols[2]).cast(pl.Categorical)
+    scan = store.scan("sched_waits", parquet_root)
+    keys = ["gomaxprocs", "workload"] if by_workload else ["gomaxprocs"]
+    cells = scan.select(keys).unique().drop_nulls().sort(keys).collect()
+    for cell in cells.iter_rows(named=True):
+        cond = pl.all_horizontal([pl.col(k) == v for k, v in cell.items()])
+        yield scan.filter(cond).select(cols).with_columns(strings).collect()
+
+
+def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[Section]:
+    hist = store.scan("sched_hist", parquet_root).collect()
+    requests = (
+        store.scan("sched_requests", parquet_root).collect()
+        if (parquet_root / "sched_requests").is_dir()
+        else pl.DataFrame(schema=catalog.schema("sched_requests"))
+    )
+    labels = store.scan("sched_waits", parquet_root).select(pl.col("go").unique()).collect()
+    order = display_order([*cfg.go.labels, *labels["go"].to_list()], cfg.baseline)
+    return assemble(
+        aggregate(waits_slices(parquet_root, by_workload=True), "wait_ns", cfg.baseline),
+        hist_against_trace(waits_slices(parquet_root, by_workload=False), hist),
+        requests,
+        order=order,
+        baseline=cfg.baseline,
+        figures_dir=figures_dir,
+    )
