@@ -9,7 +9,6 @@ docs/FAULTS.md is the table of what the user sees and which test shows it.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import random
 import shutil
@@ -26,8 +25,10 @@ from polars.testing import assert_frame_equal
 
 from releaselab.bench import session as bench
 from releaselab.build import binaries as build
+from releaselab.build import manifest as build_manifest
 from releaselab.core import catalog, config, gocmd, store, toolchains
 from releaselab.core.config import REPO, ConfigError
+from releaselab.core.errors import LabOutputError
 from releaselab.core.gocmd import GoCommandError, Toolchain
 from releaselab.escape import collect as escape
 from releaselab.sched import cell as sched
@@ -62,7 +63,7 @@ def _on_disk(root: Path) -> int | None:
     df = pl.read_parquet(
         out / "**" / "*.parquet",
         hive_partitioning=True,
-        hive_schema={"go": pl.String},
+        hive_schema=catalog.hive_schema(writer.DATASET),
     )
     (g,) = {int(s[1:]) for s in df["godebug"].unique()}
     want = writer.generation(g).select(df.columns).sort("t_ns")
@@ -233,7 +234,7 @@ def test_benchmark_binary_printing_garbage_is_an_error_not_a_missing_cell(
 
 def test_garbage_in_a_benchmark_line_names_the_file_and_line() -> None:
     text = "go: 1.27.3\ngomaxprocs: 1\nround: 1\norder: 1\nBenchmarkX-1 \x00\xff ns/op garbage\n"
-    with pytest.raises(ValueError, match=r"^bench\.txt:5: .*\(1 malformed lines\)"):
+    with pytest.raises(LabOutputError, match=r"^bench\.txt:5: .*\(1 malformed lines\)"):
         bench.parse(text, "bench.txt")
 
 
@@ -244,14 +245,16 @@ def _bench_stage_in(work: Path, fakelab: Path, mode: str) -> subprocess.Complete
     for label in cfg.go.labels:
         out = work / "data" / "raw" / "build" / f"go={label}"
         _place(fakelab, out, mode, "bin/escape-clinic.test")
-        manifest = {
-            "go_version": f"go version go{label} linux/amd64",
-            "artifacts": [
-                {"kind": "test", "lab": "escape-clinic", "path": f"fault-{mode}/bin/"
-                 "escape-clinic.test", "package": "example.com/escape-clinic"},
-            ],
-        }  # fmt: skip
-        (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        art = build_manifest.Artifact(
+            "escape-clinic",
+            "example.com/escape-clinic",
+            "test",
+            f"fault-{mode}/bin/escape-clinic.test",
+            "",
+        )
+        made = build_manifest.Manifest(label, f"go version go{label} linux/amd64", "pypi", label,
+                                       (), (art,))  # fmt: skip
+        build_manifest.write(made, out)
     return subprocess.run(
         [sys.executable, "-m", "stages.bench"],
         cwd=work,
@@ -366,8 +369,9 @@ def test_unknown_m_lines_are_kept_as_other_and_counted(
     unit = tmp_path / f"go={LABEL}" / "escape" / "escape-clinic"
     (unit / "json").mkdir(parents=True)
     (unit / "m2.txt").write_text(UNKNOWN_M, encoding="utf-8")
-    (tmp_path / f"go={LABEL}" / "manifest.json").write_text(
-        json.dumps({"go_version": f"go version go{LABEL} linux/amd64"}), encoding="utf-8"
+    build_manifest.write(
+        build_manifest.Manifest(LABEL, f"go version go{LABEL} linux/amd64", "pypi", LABEL, (), ()),
+        tmp_path / f"go={LABEL}",
     )
     df, _ = escape.collect(tmp_path, [LABEL])
     lines = [ln for ln in UNKNOWN_M.splitlines()[1:] if ln]

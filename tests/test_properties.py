@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from releaselab.bench import benchfmt
+from releaselab.build import manifest as build_manifest
 from releaselab.core import catalog
 from releaselab.escape import collect as escape
 from releaselab.escape.gcflags_json import parse_json
@@ -272,8 +273,9 @@ def test_unknown_lines_injected_into_real_m2_output_are_three_more_other_rows(
         unit.mkdir(parents=True)
         (unit / "m2.txt").write_text(text, encoding="utf-8")
         shutil.copytree(src / "small-m2.json", unit / "json")
-        manifest = {"go_version": "go1.27.3"}
-        (unit.parent.parent / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        made = build_manifest.Manifest("1.27.3", "go version go1.27.3 linux/amd64", "pypi",
+                                       "1.27.3", (), ())  # fmt: skip
+        build_manifest.write(made, unit.parent.parent)
         capsys.readouterr()
         df, _ = escape.collect(tmp_path / name, ["1.27.3"])
         logged = re.search(r"(\d+) diagnostics \((\d+) kept as `other`", capsys.readouterr().err)

@@ -21,24 +21,24 @@ from typing import Any
 
 import polars as pl
 
-from releaselab.core import staging, store
+from releaselab.core import catalog, staging, store
 
-DATASET = "faults"  # not a contract dataset: any columns will do
-PARTS = ("go",)  # what store.scan assumes for a dataset it has no entry for
+DATASET = "stack"  # a catalog dataset: the writer refuses others
+PARTS = ("go", "gomaxprocs")
 ROWS = 120_000
 
 
 def generation(g: int) -> pl.DataFrame:
     """Rows of generation g: partitions go=g<g>_<i>, every row's `godebug` says g<g>."""
-    return pl.DataFrame(
-        {
-            "go": [f"g{g}_{i % 4}" for i in range(ROWS)],
-            "gomaxprocs": [1 + i % 2 for i in range(ROWS)],
-            "godebug": [f"g{g}"] * ROWS,
-            "t_ns": list(range(ROWS)),
-            "value": [float(i * (g + 1)) for i in range(ROWS)],
-        }
-    )
+    cols: dict[str, Any] = {
+        "go": [f"g{g}_{i % 4}" for i in range(ROWS)],
+        "gomaxprocs": [1 + i % 2 for i in range(ROWS)],
+        "godebug": [f"g{g}"] * ROWS,
+        "t_ns": list(range(ROWS)),
+        "stack_inuse_bytes": [i * (g + 1) for i in range(ROWS)],
+    }
+    schema = catalog.schema(DATASET)
+    return pl.DataFrame({c: cols.get(c, [None] * ROWS) for c in schema}, schema=schema)
 
 
 def write(root: Path, g: int) -> None:

@@ -86,7 +86,7 @@ def _chain(node: ast.AST) -> list[str] | None:
 def _self_chains(cls: type, member: str) -> list[list[str]]:
     """`self.x.y` chains in the source of cls.member (a property or method)."""
     obj = inspect.getattr_static(cls, member)
-    fn = obj.fget if isinstance(obj, property) else obj
+    fn: Any = obj.fget if isinstance(obj, property) else obj
     tree = _with_parents(ast.parse(textwrap.dedent(inspect.getsource(fn))))
     out = []
     for node in ast.walk(tree):
@@ -113,7 +113,7 @@ def resolve_keys(chain: list[str], cls: type = config.Config, prefix: str = "") 
     key = f"{prefix}.{head}" if prefix else head
     if head in fields:
         tp = hints[head]
-        if dataclasses.is_dataclass(tp) and rest:
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp) and rest:
             return resolve_keys(rest, tp, key)
         return {key}
     if hasattr(cls, head):  # a property or method: what it reads of self

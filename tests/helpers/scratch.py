@@ -13,8 +13,8 @@ from pathlib import Path
 
 from releaselab.core import config
 
-PIPELINE_FILES = ("bin", "stages", "releaselab", "conf", "runtime-foundations", "dvc.yaml", "pipelines",
-                  ".dvcignore", "pyproject.toml")  # fmt: skip
+PIPELINE_FILES = ("bin", "stages", "releaselab", "conf", "runtime-foundations", "dvc.yaml",
+                  "pipelines", ".dvcignore", "pyproject.toml")  # fmt: skip
 
 
 def make(work: Path, overrides: Sequence[str], *, skip: Sequence[str] = ()) -> Path:
