@@ -20,9 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from devtools import gotools
 from releaselab.build import binaries as build
-from releaselab.core import gocmd, toolchains
+from releaselab.core import gocmd, gotools, toolchains
 from releaselab.sched import cell as sched
 
 GO = "1.27.3"
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             args.repeats,
         )  # fmt: skip
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"traceconv {gotools.source_key(gotools.TRACECONV_SRC)} (Go {gotools.TOOLS_GO}): "
+    print(f"traceconv {gotools.source_key(gotools.TRACECONV_SRC)} (Go {gotools.tools_go()}): "
           f"median {a:.2f} s of {[round(x, 2) for x in ours]}")  # fmt: skip
     print(f"go {GO} tool trace -d=parsed: median {b:.2f} s of {[round(x, 2) for x in theirs]}")
     print(f"{events:,} events: traceconv is {b / a:.1f}x as fast ({'ok' if a <= b else 'SLOWER'})")

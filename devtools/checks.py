@@ -16,10 +16,10 @@ from pathlib import Path
 
 from devtools import gotools
 from releaselab.build import binaries as build
-from releaselab.core import gocmd, log, toolchains
+from releaselab.core import config, gocmd, log, toolchains
 
-OLDEST_GO = "1.21.13"
-NEWEST_GO = gotools.TOOLS_GO
+# The oldest and newest configured releases (conf/go/all.yaml): the labs must build on both.
+OLDEST_GO, NEWEST_GO = config.release_span()
 TOOL_MODULES = ("tools/traceconv",)
 TIMEOUT = 900.0
 

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--update", action="store_true", help="rewrite baseline.txt")
     args = parser.parse_args(argv)
-    tc = toolchains.install(gotools.TOOLS_GO)
+    tc = toolchains.install(gotools.tools_go())
     text = run_benchmarks(tc)
     if args.update:
         BASELINE.write_text(text, encoding="utf-8")

@@ -3,7 +3,7 @@
     python -m devtools.gotools install [NAME...]   # golangci-lint, benchstat (default: all)
     python -m devtools.gotools path NAME
 
-Built with the newest configured release (releaselab.core.gotools.TOOLS_GO) into
+Built with the newest configured release (releaselab.core.gotools.tools_go) into
 $GO_RELEASE_LAB_CACHE/tools/<name>@<version>/, under a file lock, renamed into place when built.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 from releaselab.core import entry
 from releaselab.core.cache import cache_root
 from releaselab.core.errors import LabError
-from releaselab.core.gotools import TOOLS_GO, build_once
+from releaselab.core.gotools import build_once, tools_go
 
-__all__ = ["TOOLS", "TOOLS_GO", "ensure", "tool_path"]
+__all__ = ["TOOLS", "ensure", "tool_path", "tools_go"]
 
 TOOLS: dict[str, tuple[str, str]] = {
     "golangci-lint": ("github.com/golangci/golangci-lint/v2/cmd/golangci-lint", "v2.15.0"),

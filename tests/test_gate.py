@@ -62,7 +62,7 @@ def _expected() -> set[str]:
 @pytest.fixture(scope="module")
 def lint_findings() -> set[str]:
     """golangci-lint (the pinned build, the project's config) on the drill's bad examples."""
-    tc = toolchains.install(gotools.TOOLS_GO)
+    tc = toolchains.install(gotools.tools_go())
     res = gocmd.run([gotools.ensure("golangci-lint"), "run", "-c",
                      str(build.WORKSPACE / ".golangci.yml"), "--show-stats=false",
                      "--output.json.path=stdout", "./..."],

@@ -2,7 +2,7 @@
 partitions, its sort keys and the stage that writes it.
 
 The one source for the writer's checks (releaselab.core.store), the README's data table and
-docs/DATA.md (`python -m stages.catalog` writes both; a test keeps them equal), the Parquet field
+docs/DATA.md (`python -m devtools.catalog` writes both; a test keeps them equal), the Parquet field
 metadata, and typed readers. Partition columns are listed with the columns; they live in paths.
 """
 
@@ -323,7 +323,7 @@ def dictionary(datasets: Sequence[Dataset] = DATASETS) -> str:
     out = [
         "# Data dictionary",
         "",
-        "Generated from `releaselab/core/catalog.py` by `python -m stages.catalog`; do not edit.",
+        "Generated from `releaselab/core/catalog.py` by `python -m devtools.catalog`; do not edit.",
         "Datasets live in `data/parquet/<dataset>/`, hive-partitioned; partition values are",
         "strings in paths, so pass the types below to readers (Polars `hive_schema`, DuckDB",
         "`hive_types`). Each Parquet field carries its unit and meaning as field metadata.",

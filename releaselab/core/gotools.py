@@ -2,7 +2,7 @@
 
 `build_once` is the one locked build-into-place path (the dev tools in devtools/gotools.py use
 it too); `traceconv` is runtime-foundations/tools/traceconv, built with the newest configured
-release (TOOLS_GO) because it must read the newest trace format.
+release (tools_go()) because it must read the newest trace format.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from releaselab.core import config, gocmd, log, staging, toolchains
 from releaselab.core.cache import cache_root
 from releaselab.core.paths import TRACECONV_SRC
 
-# The newest configured release (conf/go/all.yaml): golangci-lint can only lint code for Go
-# versions up to the one it was built with, and traceconv must read the newest trace format.
-TOOLS_GO = config.release_span()[1]
+
+def tools_go() -> str:
+    """The newest configured release (conf/go/all.yaml): golangci-lint can only lint code for
+    Go versions up to the one it was built with, and traceconv must read the newest traces.
+    A function, not a constant: reading conf/ at import time would fail outside the entry's
+    error handling."""
+    return config.release_span()[1]
+
+
 BUILD_TIMEOUT = 1800.0
 
 
@@ -30,17 +36,17 @@ def build_once(path: Path, what: str, args: list[str], cwd: Path | None) -> Path
     with FileLock(str(path.parent.parent / f".{path.name}.lock"), timeout=BUILD_TIMEOUT):
         if path.is_file():
             return path
-        tc = toolchains.install(TOOLS_GO)
+        tc = toolchains.install(tools_go())
         with staging.staged_dir(path.parent) as tmp:
-            log.info(f"building {what} with Go {TOOLS_GO} (first time only)")
+            log.info(f"building {what} with Go {tools_go()} (first time only)")
             gocmd.go(tc, [a.replace("{out}", str(tmp)) for a in args], cwd=cwd or tmp,
                      timeout=BUILD_TIMEOUT, extra_env={"GOBIN": str(tmp)})  # fmt: skip
     return path
 
 
-def source_key(root: Path, go: str = TOOLS_GO) -> str:
+def source_key(root: Path, go: str | None = None) -> str:
     """A hash of a Go module's build inputs (go.mod, go.sum, non-test .go files) and the Go."""
-    h = hashlib.sha256(f"go{go}\n".encode())
+    h = hashlib.sha256(f"go{go or tools_go()}\n".encode())
     files = [p for p in root.rglob("*") if p.is_file() and "testdata" not in p.parts]
     for p in sorted(files):
         if p.name in ("go.mod", "go.sum") or (
@@ -51,7 +57,7 @@ def source_key(root: Path, go: str = TOOLS_GO) -> str:
 
 
 def traceconv(src: Path = TRACECONV_SRC) -> Path:
-    """runtime-foundations/tools/traceconv built from the repo's source with TOOLS_GO.
+    """runtime-foundations/tools/traceconv built from the repo's source with tools_go().
 
     Not from the module proxy: the cache entry is keyed by a hash of the source, so an edit
     rebuilds it and an unchanged tree reuses it. Its own module (GOWORK=off): x/exp needs a

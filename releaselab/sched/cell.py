@@ -41,7 +41,7 @@ def convert(
     passes its own so it does not resolve and verify a second toolchain.
     """
     tool = gotools.traceconv()
-    env = gocmd.hermetic_env(tc or toolchains.install(gotools.TOOLS_GO))
+    env = gocmd.hermetic_env(tc or toolchains.install(gotools.tools_go()))
     out_dir, trace = out_dir.resolve(), trace.resolve()
     gocmd.run([tool, "-q", "-o", out_dir, trace], env=env, cwd=out_dir.parent, timeout=timeout)
     summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
