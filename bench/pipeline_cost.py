@@ -87,6 +87,7 @@ def env_for(work: Path, proclog: Path | None) -> dict[str, str]:
     bindir = work / ".cost" / "bin"
     venv_bin = Path(sys.executable).parent
     env = dict(os.environ, PATH=f"{bindir}:{venv_bin}:{os.environ['PATH']}")
+    env["GO_RELEASE_LAB_PYTHON"] = str(bindir / "python")  # bin/stage runs the shim
     env.pop(gocmd.PROCLOG_ENV, None)
     if proclog is not None:
         env[gocmd.PROCLOG_ENV] = str(proclog)

@@ -1,6 +1,6 @@
 """Every Go check, through the one runner: gofmt, go vet, golangci-lint, go test -race.
 
-    python -m stages.checks
+    python -m devtools.checks
 
 Lab modules are checked with the oldest toolchain they support (go 1.21) and the newest, since
 each lab must build on both; tools/traceconv (its own module) with the newest only.

@@ -1,7 +1,7 @@
 """The allocation gate of `make test`: allocs/op and B/op of every lab benchmark must not rise.
 
-    python -m stages.gate            # run the benchmarks, print benchstat, fail on a rise
-    python -m stages.gate --update   # refresh runtime-foundations/baseline.txt (`make baseline`)
+    python -m devtools.gate            # run the benchmarks, print benchstat, fail on a rise
+    python -m devtools.gate --update   # refresh runtime-foundations/baseline.txt (`make baseline`)
 
 Runs `go test -run=^$ -bench=. -benchmem` on every lab module with the newest toolchain at
 GOMAXPROCS=1 and a fixed iteration count, tees the output to data/gate/bench.txt, prints
@@ -71,7 +71,7 @@ def run_benchmarks(tc: gocmd.Toolchain) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m stages.gate",
+        prog="python -m devtools.gate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

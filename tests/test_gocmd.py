@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -158,6 +160,43 @@ def _alive(pid: int) -> bool:
 def test_missing_binary_is_a_clear_error(go_newest: Toolchain, tmp_path: Path) -> None:
     with pytest.raises(GoCommandError, match="cannot start"):
         gocmd.run_binary(go_newest, tmp_path / "nope", [], cwd=tmp_path, timeout=5, gomaxprocs=1)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(0o644, 0o755), (0o640, 0o750), (0o600, 0o700), (0o444, 0o555), (0o400, 0o500)],
+)
+def test_file_without_execute_bits_gets_them_where_it_is_readable(
+    before: int, after: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "restored"
+    path.write_bytes(b"")
+    path.chmod(before)
+    gocmd.ensure_executable(path)
+    assert stat.S_IMODE(path.stat().st_mode) == after
+
+
+@pytest.mark.parametrize("mode", [0o700, 0o744, 0o750, 0o755, 0o654])
+def test_file_with_any_execute_bit_keeps_its_mode(mode: int, tmp_path: Path) -> None:
+    path = tmp_path / "chosen"
+    path.write_bytes(b"")
+    path.chmod(mode)
+    gocmd.ensure_executable(path)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_binary_restored_without_execute_bit_still_runs(
+    go_newest: Toolchain, tmp_path: Path
+) -> None:
+    # What `dvc checkout` does to a build's binaries: the bytes come back, the mode does not.
+    mod = _module(tmp_path / "probe", "1.21", PROBE)
+    gocmd.go(go_newest, ["build", "-o", str(tmp_path / "built"), "."], cwd=mod, timeout=300)
+    restored = tmp_path / "restored"
+    shutil.copyfile(tmp_path / "built", restored)
+    restored.chmod(0o644)
+    res = gocmd.run_binary(go_newest, restored, [], cwd=tmp_path, timeout=60, gomaxprocs=2)
+    assert res.stdout.split() == ["2", "go1.27.3"]
+    assert stat.S_IMODE(restored.stat().st_mode) == 0o755
 
 
 @pytest.mark.parametrize(

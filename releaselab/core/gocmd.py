@@ -9,12 +9,14 @@ command, the toolchain and the tail of stderr.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import json
 import os
 import re
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +38,7 @@ PASS_THROUGH = (
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 STDERR_TAIL_LINES = 25
 PROCLOG_ENV = "GO_RELEASE_LAB_PROCLOG"  # optional: a file that gets one JSON line per process
+EXEC_BITS = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
 
 _PR_SET_PDEATHSIG = 1
 _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux only
@@ -255,6 +258,18 @@ def go(
     )
 
 
+def ensure_executable(path: Path) -> None:
+    """Give a file with no execute bit at all u+x, and g+x / o+x where it has g+r / o+r.
+
+    Leaves a file that has any execute bit alone; a missing file or a failed chmod is left for
+    the start of the process to report.
+    """
+    with contextlib.suppress(OSError):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & EXEC_BITS == 0:
+            path.chmod(mode | stat.S_IXUSR | ((mode & (stat.S_IRGRP | stat.S_IROTH)) >> 2))
+
+
 def run_binary(
     tc: Toolchain,
     binary: Path,
@@ -268,6 +283,10 @@ def run_binary(
     stdout_path: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a lab binary built by tc with an explicit GOMAXPROCS (and GODEBUG when given)."""
+    # DVC restores outputs from its cache (`dvc checkout`, `exp apply`, `exp run`, `pull`)
+    # without the execute bit of files in a directory output: build@LABEL's binaries come
+    # back as 0644 and would fail with `Permission denied`.
+    ensure_executable(binary)
     env = hermetic_env(tc, gomaxprocs=gomaxprocs, godebug=godebug)
     return run(
         [binary, *args],

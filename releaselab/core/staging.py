@@ -32,13 +32,19 @@ def tmp_path(final: Path, kind: str = "tmp") -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the writer `pid` still runs. A killed writer whose parent died too can stay a
+    zombie until init reaps it (some container inits are slow to): that is not running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return True  # no /proc: trust kill()
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def exchange(a: Path, b: Path) -> bool:

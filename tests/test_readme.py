@@ -1,0 +1,409 @@
+"""The README's commands run as written, so they cannot drift from the code.
+
+Like golang/perf's cmd/benchstat/doc_test.go, which runs the examples of benchstat's
+documentation, this takes every command line of the README's ```sh blocks (a trailing `# comment`
+stripped) and runs it: its argument list from shlex.split, never a shell, with a timeout, the
+venv kept off PATH (the commands name `.venv/bin/...` themselves), in a scratch copy of the
+pipeline (tests/helpers/scratch.py) so that nothing a command writes lands in the repository.
+
+- RUN_AS_WRITTEN: the cheap commands (argument-list prefixes), run exactly as the README shows.
+- CHECKED_BY: the commands too expensive to run here (the whole pipeline, every check, wheel
+  downloads), each with how it is checked instead: the same program, the same arguments, short
+  of the expensive part.
+- Any other README command fails, named, until it is added to one of the two; a CHECKED_BY entry
+  the README no longer has fails too, so the table cannot rot.
+
+The Data section's ```python blocks run with the project's interpreter in a temporary directory
+holding a tiny dataset written by releaselab.core.store.write_dataset. Its ```sql block is not
+run: duckdb is not installed in .venv (not a project dependency), and this test does not add it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import polars as pl
+import pytest
+
+from releaselab.core import catalog, config, store
+from releaselab.core.paths import PARAMS, REPO
+from tests.helpers import scratch
+
+README = REPO / "README.md"
+VENV_PY = ".venv/bin/python"  # as the README spells it: relative to the repository root
+VENV_DVC = ".venv/bin/dvc"
+SHELL_LANGS = ("sh", "bash", "shell")
+TIMEOUT = 120.0
+NEWEST_GO = config.release_span()[1]  # what conftest installs for the suite (TEST_GO)
+# Hive partition values of the tiny dataset: labels that read back as numbers (1.3, 1.31) unless
+# the reader's schema says String, as the README warns ("1.27.3" would make the column a string).
+DATA_LABELS = ("1.30", "1.31")
+
+_FENCE = re.compile(r"^(\s*)```([\w+-]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    lang: str
+    section: str  # the `## ` heading it is under
+    line: int  # README line of its first body line
+    text: str
+
+
+@dataclass(frozen=True)
+class Command:
+    text: str  # as written, without its trailing comment
+    line: int
+
+
+def parse_blocks(markdown: str) -> list[Block]:
+    """Every fenced code block (top level or indented in a list item), in order."""
+    blocks: list[Block] = []
+    section, body, start = "", list[str](), 0
+    fence: re.Match[str] | None = None
+    for n, line in enumerate(markdown.splitlines(), 1):
+        m = _FENCE.match(line)
+        if fence is None:
+            if line.startswith("## "):
+                section = line[3:].strip()
+            elif m:
+                fence, body, start = m, [], n + 1
+        elif m and not m.group(2):
+            indent = len(fence.group(1))
+            text = "\n".join(b[indent:] if b[:indent].isspace() else b for b in body)
+            blocks.append(Block(fence.group(2), section, start, text + "\n"))
+            fence = None
+        else:
+            body.append(line)
+    assert fence is None, f"README.md:{start - 1}: a ``` fence is never closed"
+    return blocks
+
+
+def strip_comment(line: str) -> str:
+    """`cmd args   # comment` -> `cmd args` (a `#` inside quotes or a word is kept)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def parse_commands(block: Block) -> list[Command]:
+    """The command lines of one shell block (`\\` continuations joined)."""
+    out: list[Command] = []
+    pending, first = "", 0
+    for n, raw in enumerate(block.text.splitlines(), block.line):
+        line = strip_comment(raw.strip())
+        if not pending:
+            first = n
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        text = (pending + line).strip()
+        pending = ""
+        if text:
+            out.append(Command(text, first))
+    return out
+
+
+BLOCKS = parse_blocks(README.read_text(encoding="utf-8"))
+COMMANDS = [c for b in BLOCKS if b.lang in SHELL_LANGS for c in parse_commands(b)]
+
+
+# --- running things ------------------------------------------------------------------------
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without any venv on PATH: the commands must not need one."""
+    venv_bins = {(REPO / ".venv" / "bin").resolve()}
+    if sys.prefix != sys.base_prefix:
+        venv_bins.add((Path(sys.prefix) / "bin").resolve())
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "GO_RELEASE_LAB_PYTHON", "PYTHONPATH")}  # fmt: skip
+    env["PATH"] = os.pathsep.join(p for p in path if Path(p).resolve() not in venv_bins)
+    return env
+
+
+def run(argv: Sequence[str], cwd: Path, *, stdin: str | None = None) -> str:
+    """stdout of argv run in cwd (a relative argv[0] is found from cwd); fails unless it exits 0."""
+    shown = f"`{shlex.join(argv)}` (in {cwd})"
+    try:
+        res = subprocess.run(
+            list(argv), cwd=cwd, env=clean_env(), input=stdin, capture_output=True, text=True,
+            timeout=TIMEOUT, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{shown} did not finish in {TIMEOUT:g}s")
+    except OSError as err:
+        pytest.fail(f"{shown} cannot start: {err}")
+    assert res.returncode == 0, (
+        f"{shown} exited {res.returncode}\n--- stdout\n{res.stdout}\n--- stderr\n{res.stderr}"
+    )
+    return res.stdout
+
+
+class Lab:
+    """Scratch copies of the pipeline, made once per composition and shared by the checks."""
+
+    def __init__(self, tmp: pytest.TempPathFactory) -> None:
+        self._tmp = tmp
+        self._copies: dict[tuple[str, ...] | None, Path] = {}
+        self._launched = False
+
+    def copy(self, overrides: Sequence[str] | None = None) -> Path:
+        """None: params.yaml as committed (what `dvc repro` reads); else composed from overrides
+        the way `dvc exp run -S` composes it."""
+        key = None if overrides is None else tuple(overrides)
+        if key not in self._copies:
+            work = scratch.make(self._tmp.mktemp("readme"), list(key or ()))
+            if key is None:
+                shutil.copy2(PARAMS, work / "params.yaml")
+            self._copies[key] = work
+        return self._copies[key]
+
+    def stage_commands_run(self) -> None:
+        """`.venv/bin/dvc` runs a stage's `sh bin/stage ...` with no venv on PATH: one real stage,
+        `toolchains` for go=one (a toolchain the suite installs anyway), in a scratch copy."""
+        if self._launched:
+            return
+        work = self.copy(["go=one"])
+        run([VENV_DVC, "repro", "--single-item", "toolchains"], work)
+        assert (work / "data" / "parquet" / "toolchains").is_dir()
+        self._launched = True
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    return Lab(tmp_path_factory)
+
+
+# --- the commands that run as written, and the table of the others ----------------------------
+
+RUN_AS_WRITTEN: tuple[tuple[str, ...], ...] = (
+    (VENV_PY, "-m", "stages.config", "show"),
+    (VENV_PY, "-m", "stages.config", "check"),
+    (VENV_PY, "-m", "stages.toolchains", "list"),
+    (VENV_PY, "-m", "stages.toolchains", "path"),
+    (VENV_PY, "-m", "stages.toolchains", "exec"),
+)
+
+
+def runs_as_written(argv: Sequence[str]) -> bool:
+    return any(tuple(argv[: len(p)]) == p for p in RUN_AS_WRITTEN)
+
+
+def cell_stages(cfg: config.Config) -> set[str]:
+    """The stages a composition's toolchains and GOMAXPROCS values make (dvc.yaml, pipelines/)."""
+    labels, procs = cfg.go.labels, cfg.sweep.gomaxprocs
+    cells = {f"pipelines/{lab}/dvc.yaml:{lab}@{go}-{n}"
+             for lab in ("sched", "stack") for go in labels for n in procs}  # fmt: skip
+    return cells | {f"build@{go}" for go in labels}
+
+
+def check_dvc(argv: list[str], lab: Lab) -> None:
+    """`dvc repro [TARGET...]` or `dvc exp run [-S OVERRIDE...] [TARGET...]`, short of running
+    the pipeline: the overrides compose and validate; in a scratch pipeline with the params.yaml
+    the command would run with, DVC's stage list holds every build and cell of that composition
+    and each target, and `dvc status TARGET...` resolves the targets; `.venv/bin/dvc` runs stage
+    commands with no venv on PATH (Lab.stage_commands_run)."""
+    args = argv[1:]
+    exp = args[:2] == ["exp", "run"]
+    if not exp and args[:1] != ["repro"]:
+        pytest.fail(f"`{shlex.join(argv)}`: check_dvc knows `dvc repro` and `dvc exp run` only")
+    overrides: list[str] = []
+    targets: list[str] = []
+    rest = iter(args[2:] if exp else args[1:])
+    for arg in rest:
+        if exp and arg in ("-S", "--set-param"):
+            overrides.append(next(rest))
+        elif arg.startswith("-"):
+            pytest.fail(f"`{shlex.join(argv)}`: check_dvc has no check for the option {arg}")
+        else:
+            targets.append(arg)
+    if exp:
+        run([VENV_PY, "-m", "stages.config", "check", *overrides], REPO)
+        cfg, work = config.compose(overrides), lab.copy(overrides)
+    else:
+        cfg, work = config.load(), lab.copy()
+    names = set(run([VENV_DVC, "stage", "list", "--all", "--name-only"], work).split())
+    missing = sorted((cell_stages(cfg) | set(targets)) - names)
+    assert not missing, f"`{shlex.join(argv)}`: DVC has no stage {missing}"
+    if targets:
+        run([VENV_DVC, "status", *targets], work)
+    lab.stage_commands_run()
+
+
+def check_make(argv: list[str], lab: Lab) -> None:
+    """`make -n TARGET` (make's dry run): the target and its prerequisites exist; each line of the
+    recipe that runs `.venv/bin/...` is checked: `dvc` by check_dvc, `python -m MOD` imports MOD
+    in the venv, any other tool exists."""
+    recipe = run(["make", "-n", *argv[1:]], REPO)
+    modules: list[str] = []
+    checked = 0
+    for line in recipe.splitlines():
+        words = shlex.split(line, comments=True) if line.startswith(".venv/bin/") else []
+        if not words:
+            continue
+        checked += 1
+        if words[0] == VENV_DVC:
+            check_dvc(words, lab)
+        elif words[:2] == [VENV_PY, "-m"]:
+            modules.append(words[2])
+        else:
+            assert (REPO / words[0]).is_file(), f"`{argv}` runs {words[0]}, which is missing"
+    assert checked, f"`make -n {shlex.join(argv[1:])}` runs nothing from .venv:\n{recipe}"
+    find = "import importlib.util as u, sys; print([m for m in sys.argv[1:] if not u.find_spec(m)])"
+    assert run([VENV_PY, "-c", find, *modules], REPO).strip() == "[]", f"`{argv}`: {modules}"
+
+
+def check_install(argv: list[str], lab: Lab) -> None:
+    """`stages.toolchains install VERSION...` downloads wheels on a cold cache: each README
+    version is a release conf/go/all.yaml pins, and the same command installs the newest release
+    (in the cache: the suite installs it) and prints its GOROOT."""
+    cut = argv.index("install") + 1
+    versions = argv[cut:]
+    pinned = {t.version for t in config.compose(["go=all"]).go.toolchains}
+    assert versions, f"`{shlex.join(argv)}` names no version"
+    assert set(versions) <= pinned, f"{sorted(set(versions) - pinned)} not in conf/go/all.yaml"
+    out = run([*argv[:cut], NEWEST_GO], lab.copy())
+    assert out.startswith(f"{NEWEST_GO}\t"), out
+
+
+class Check(NamedTuple):
+    how: str
+    check: Callable[[list[str], Lab], None]
+
+
+CHECKED_BY: dict[str, Check] = {
+    "make run": Check(
+        "the whole pipeline: `make -n run`, and its `.venv/bin/dvc repro` line as check_dvc",
+        check_make,
+    ),
+    "make test": Check(
+        "every check (minutes): `make -n test`, each `.venv/bin/python -m MOD` imports",
+        check_make,
+    ),
+    ".venv/bin/dvc exp run -S go=all -S 'sweep.gomaxprocs=[1,2,4]'": Check(
+        "the whole pipeline for every release x 3 GOMAXPROCS: the overrides through "
+        "`stages.config check`, the stages they make through `dvc stage list` in a scratch "
+        "pipeline composed from them",
+        check_dvc,
+    ),
+    ".venv/bin/dvc repro pipelines/sched/dvc.yaml:sched@1.27.3-2": Check(
+        "builds and runs a lab: `dvc stage list` and `dvc status TARGET` in a scratch pipeline",
+        check_dvc,
+    ),
+    ".venv/bin/python -m stages.toolchains install 1.25.5 1.26.6": Check(
+        "downloads wheels on a cold cache: the versions are pinned releases; the same command "
+        "with the newest release (cached)",
+        check_install,
+    ),
+}
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_the_readme_has_commands() -> None:
+    assert any(b.lang in SHELL_LANGS for b in BLOCKS), "README.md has no ```sh block"
+    assert COMMANDS, "README.md's ```sh blocks hold no command"
+
+
+def test_the_table_lists_readme_commands_only() -> None:
+    written = {c.text for c in COMMANDS}
+    stale = sorted(set(CHECKED_BY) - written)
+    assert not stale, f"CHECKED_BY lists commands the README no longer has: {stale}"
+    both = sorted(t for t in CHECKED_BY if runs_as_written(shlex.split(t)))
+    assert not both, f"both in RUN_AS_WRITTEN and CHECKED_BY: {both}"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.text for c in COMMANDS])
+def test_readme_command(command: Command, lab: Lab) -> None:
+    argv = shlex.split(command.text)
+    if runs_as_written(argv):
+        run(argv, lab.copy())
+    elif command.text in CHECKED_BY:
+        how, check = CHECKED_BY[command.text]
+        print(f"README.md:{command.line}: not run here ({how}); {check.__name__}")  # on failure
+        check(argv, lab)
+    else:
+        pytest.fail(
+            f"README.md:{command.line}: `{command.text}` is neither run as written "
+            "(RUN_AS_WRITTEN) nor checked another way (CHECKED_BY) in tests/test_readme.py; "
+            "make it cheap enough to run, or add it to CHECKED_BY with how it is checked"
+        )
+
+
+def _dummy(name: str, dtype: pl.DataType, label: str) -> object:
+    if name == "go":
+        return label
+    if isinstance(dtype, pl.List):
+        return []
+    if dtype.is_integer():
+        return 1
+    if dtype.is_float():
+        return 1.0
+    values: dict[pl.DataType, object] = {pl.String(): "x", pl.Boolean(): True}
+    assert dtype in values, f"no dummy value for {name}: {dtype}"
+    return values[dtype]
+
+
+def write_tiny(dataset: str, root: Path) -> None:
+    """One row per DATA_LABELS label, through the project's writer (hive partitions, metadata)."""
+    schema = catalog.schema(dataset)
+    rows = [{c: _dummy(c, t, label) for c, t in schema.items()} for label in DATA_LABELS]
+    store.write_dataset(
+        store.frame(rows, schema), root / "data" / "parquet" / dataset, dataset=dataset, params={}
+    )
+
+
+# Runs a README block; the value of its last expression (what a notebook would show) printed as
+# JSON: a frame's schema and rows, or its repr.
+RUNNER = """
+import ast, json, sys
+tree = ast.parse(sys.stdin.read(), "README.md")
+ast.increment_lineno(tree, int(sys.argv[1]) - 1)
+if tree.body and isinstance(tree.body[-1], ast.Expr):
+    last = tree.body[-1]
+    value = ast.Assign(targets=[ast.Name("_value", ast.Store())], value=last.value)
+    tree.body[-1] = ast.fix_missing_locations(ast.copy_location(value, last))
+ns = {"__name__": "__main__"}
+exec(compile(tree, "README.md", "exec"), ns)
+v = ns.get("_value")
+out = ({"schema": {k: str(t) for k, t in v.schema.items()}, "rows": v.to_dicts()}
+       if hasattr(v, "to_dicts") else {"repr": repr(v)})
+print(json.dumps(out, default=str))
+"""
+
+DATA_PYTHON = [b for b in BLOCKS if b.section == "Data" and b.lang == "python"]
+
+
+@pytest.mark.parametrize("block", DATA_PYTHON, ids=[f"README.md:{b.line}" for b in DATA_PYTHON])
+def test_data_python_block(block: Block, tmp_path: Path) -> None:
+    """The block reads a tiny dataset in its working directory; `go` comes back as strings."""
+    datasets = sorted(set(re.findall(r"data/parquet/(\w+)/", block.text)))
+    assert datasets, f"README.md:{block.line}: the block reads no data/parquet/<dataset>"
+    for name in datasets:
+        write_tiny(name, tmp_path)
+    venv_py = str(REPO / VENV_PY)
+    value: dict[str, Any] = json.loads(
+        run([venv_py, "-c", RUNNER, str(block.line)], tmp_path, stdin=block.text)
+    )
+    if "go" in value.get("schema", {}):
+        assert value["schema"]["go"] == "String", f"README.md:{block.line}: {value['schema']}"
+        assert sorted(r["go"] for r in value["rows"]) == sorted(DATA_LABELS * len(datasets))
