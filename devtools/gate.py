@@ -16,16 +16,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from devtools import gotools
-from releaselab.bench import benchfmt
+from releaselab.bench import benchfmt, units
 from releaselab.build import binaries as build
-from releaselab.core import config, gocmd, log, toolchains
+from releaselab.core import config, gocmd, log, paths, toolchains
 
-BASELINE = build.WORKSPACE / "baseline.txt"
-OUT = Path("data/gate/bench.txt")  # relative to the repo root, where make runs
-GATED_UNITS = ("allocs/op", "B/op")
+BASELINE = paths.ALLOC_BASELINE
+OUT = paths.GATE_OUT  # relative to the repo root, where make runs
+GATED_UNITS = units.ALLOC_UNITS
 BENCH_ARGS = ("-run=^$", "-bench=.", "-benchmem", "-benchtime=2000x", "-count=3")
 TIMEOUT = 1200.0
 

