@@ -1,14 +1,19 @@
-"""Time releaselab.bench.stats on 1,000,000 sample rows, and real benchstat on the same text.
+"""Text -> statistics on 1,000,000 sample rows, ours against real benchstat on the same file.
+
+Ours end to end: read the file, parse it into the long frame (releaselab.bench.benchtext), the
+statistics (stats.compare) and the geomean rows; benchstat: the same file to its CSV, in the same
+run, so the ratio is fair on a busy machine. `--reference` also times the line parser's path
+(benchfmt.parse -> to_long_rows -> frame) and checks both frames are equal.
 
 Shape (realistic for the lab): 2 toolchains x 2 GOMAXPROCS x BENCHMARKS benchmarks x 4 units
 (ns/op, MB/s, B/op, allocs/op) x COUNT samples; values printed the way `go test` prints them,
-so ties happen as often as they do in real output. Run: python bench/stats_speed.py [COUNT].
+so ties happen as often as they do in real output.
+Run: python bench/stats_speed.py [COUNT] [--reference].
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +24,8 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from releaselab.bench import benchfmt, stats
+from devtools import gotools
+from releaselab.bench import benchtext, stats
 
 TOTAL_ROWS = 1_000_000
 TOOLCHAINS = ("1.25.5", "1.27.3")
@@ -65,45 +71,65 @@ def make_text(count: int, seed: int = 1, total_rows: int = TOTAL_ROWS) -> str:
     return "".join(out)
 
 
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    text = make_text(count)
+def ours(path: Path) -> tuple[float, float, float, pl.DataFrame, pl.DataFrame]:
+    """Read -> frame -> compare -> geomean: (parse s, compare s, geomean s, frame, stats)."""
     t0 = time.perf_counter()
-    rows = benchfmt.to_long_rows(benchfmt.parse(text))
-    df = pl.DataFrame(
-        [{k: r[k] for k in ("go", "gomaxprocs", "name", "unit", "value")} for r in rows]
-    )
-    t_parse = time.perf_counter() - t0
-    print(f"rows: {df.height:,} ({count} samples per cell), parse+frame {t_parse:.2f} s")
-
-    t0 = time.perf_counter()
+    parsed = benchtext.parse(path.read_bytes())
+    df = parsed.frame
+    t1 = time.perf_counter()
     res = stats.compare(df, TOOLCHAINS[0])
-    geo = stats.geomean(res)
-    t_stats = time.perf_counter() - t0
-    cpu = time.process_time()
-    n_tests = res.filter(pl.col("assumption") == "nothing")["p_value"].is_not_null().sum()
-    print(
-        f"releaselab.bench.stats compare+geomean: {t_stats:.2f} s wall for {res.height:,} cells,"
-        f" {n_tests:,} U tests, {geo.height} geomean rows (process CPU so far {cpu:.1f} s)"
-    )
+    t2 = time.perf_counter()
+    stats.geomean(res)
+    return t1 - t0, t2 - t1, time.perf_counter() - t2, df, res
 
+
+def benchstat(binary: str, path: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(
+        [binary, "-format", "csv", "-col", "go", "-ignore", "round", str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - t0
+
+
+def reference(text: str, df: pl.DataFrame) -> None:
+    """The line parser's path on the same text: time, and the same frame."""
+    t0 = time.perf_counter()
+    ref = benchtext.reference(text).frame
+    print(
+        f"line parser (benchfmt.parse -> to_long_rows -> frame): {time.perf_counter() - t0:.2f} s"
+    )
+    if not ref.equals(df):
+        raise SystemExit("the vectorised parser's frame differs from the line parser's")
+    print("frames equal")
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    count = int(args[0]) if args else 10
+    text = make_text(count)
     # Where the dev setup builds it when it is not on PATH.
-    fallback = "/tmp/gotools/benchstat"  # noqa: S108
-    binary = os.environ.get("BENCHSTAT") or shutil.which("benchstat") or fallback
-    if not Path(binary).is_file():
-        print("benchstat not found: skipped")
-        return
+    binary = os.environ.get("BENCHSTAT") or str(gotools.ensure("benchstat"))  # make test's
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "bench.txt"
         src.write_text(text)
-        t0 = time.perf_counter()
-        subprocess.run(
-            [binary, "-format", "csv", "-col", "go", "-ignore", "round", str(src)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        print(f"benchstat (same text, parse+stats): {time.perf_counter() - t0:.2f} s wall")
+        t_parse, t_cmp, t_geo, df, res = ours(src)
+        ours_total = t_parse + t_cmp + t_geo
+        n_tests = res.filter(pl.col("assumption") == "nothing")["p_value"].is_not_null().sum()
+        print(f"rows: {df.height:,} ({count} samples per cell), {res.height:,} cells, "
+              f"{n_tests:,} U tests")  # fmt: skip
+        print(f"ours: read+parse->frame {t_parse:.2f} s, compare {t_cmp:.2f} s, "
+              f"geomean {t_geo:.2f} s: end to end {ours_total:.2f} s wall")  # fmt: skip
+        if not Path(binary).is_file():
+            print("benchstat not found: skipped")
+        else:
+            t_bs = benchstat(binary, src)
+            print(f"benchstat (same file, parse+stats): {t_bs:.2f} s wall")
+            print(f"ratio benchstat / ours: {t_bs / ours_total:.2f}x")
+    if "--reference" in sys.argv:
+        reference(text, df)
 
 
 if __name__ == "__main__":

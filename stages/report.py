@@ -1,4 +1,6 @@
-"""DVC stage `report`: reports/report.md, reports/index.html (self-contained) and metrics.json.
+"""DVC stage `report`: reports/report.md, reports/index.html (self-contained), metrics.json (the
+headline figures, releaselab.report.metrics) and reports/plots/ (small JSON summaries for the
+top-level `plots:` of dvc.yaml, and the offline page `dvc plots show --html-template` takes).
 
     python -m stages.report
 
@@ -9,13 +11,19 @@ report, so re-running it on the same data gives byte-identical files.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
 
 from releaselab.build import manifest
-from releaselab.core import config, entry, log, store
+from releaselab.core import catalog, config, entry, log, store
 from releaselab.core.paths import BUILD_ROOT, PARQUET_ROOT, REPORTS
-from releaselab.report import render, sections
+from releaselab.report import metrics, plots, render, sections
+from releaselab.sched import data as sched_data
+from releaselab.sched import report as sched_report
+
+PLOTS_DIR = REPORTS / "plots"
 
 
 def report(_: argparse.Namespace, cfg: config.Config) -> None:
@@ -31,14 +39,43 @@ def report(_: argparse.Namespace, cfg: config.Config) -> None:
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "report.md").write_text(render.markdown(sections.TITLE, out), encoding="utf-8")
     (REPORTS / "index.html").write_text(render.page(sections.TITLE, out), encoding="utf-8")
-    metrics = {
+    figures: dict[str, object] = {
         "toolchains": tcs.height,
         "binaries": {m.label: len(m.artifacts) for m in manifests},
     }
-    (REPORTS / "metrics.json").write_text(
-        json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    log.info(f"wrote {REPORTS}/report.md, index.html, metrics.json")
+    figures |= headline(PLOTS_DIR)
+    (REPORTS / "metrics.json").write_text(metrics.to_json(figures), encoding="utf-8")
+    log.info(f"wrote {REPORTS}/report.md, index.html, metrics.json, plots/")
+
+
+def _present(dataset: str) -> bool:
+    return (PARQUET_ROOT / dataset).is_dir()
+
+
+def headline(plots_dir: Path) -> dict[str, object]:
+    """metrics.json's figures from every dataset present; writes the plot summaries beside."""
+    out: dict[str, object] = {}
+    files = {plots.PAGE: plots.page_template()}
+    st = store.scan("bench_stats").collect() if _present("bench_stats") else pl.DataFrame()
+    out["bench"] = metrics.bench(st)
+    files[plots.BENCH_RATIO] = plots.records_json(plots.bench_ratio_records(st))
+    if _present("escape_diff"):
+        out["escape_diff"] = metrics.escape_diff(store.scan("escape_diff").collect())
+    waits, ecdf = pl.DataFrame(), pl.DataFrame()
+    if _present("sched_waits"):
+        waits, ecdf = plots.wait_aggregates(sched_report.waits_slices(PARQUET_ROOT, True))
+    requests = pl.DataFrame(schema=catalog.schema("sched_requests"))
+    if _present("sched_requests"):
+        requests = store.scan("sched_requests").collect()
+    req = sched_data.latency_summary(requests, "latency_ns", sched_report.KEYS)
+    if waits.height or req.height:
+        out["sched"] = metrics.sched(waits, req)
+    files[plots.WAITS_ECDF] = plots.records_json(plots.wait_ecdf_records(ecdf))
+    stack = store.scan("stack").collect() if _present("stack") else pl.DataFrame()
+    out["stack"] = metrics.stack(stack) if stack.height else {}
+    files[plots.STACK_INUSE] = plots.records_json(plots.stack_records(stack))
+    plots.write(plots_dir, files)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,11 +1,14 @@
-"""DVC stage `sched@LABEL-N` (pipelines/sched/dvc.yaml): the schedule-forensics lab, one cell.
+"""DVC stage `sched` (pipelines/sched/dvc.yaml): the schedule-forensics lab, every cell.
 
-    python -m stages.sched LABEL N
+    python -m stages.sched
 
-Runs the binary build@LABEL made (labs.sched.duration per workload, labs.sched.workloads) with
--trace, -metrics and -requests into data/raw/sched/go=LABEL/gomaxprocs=N/ (trace.out stays: the
-same toolchain's `go tool trace` opens it), converts the trace with tools/traceconv, and writes
-one partition cell of sched_waits, sched_hist and sched_requests.
+Runs the binary build@LABEL made for every toolchain x GOMAXPROCS cell labs.sched.runs times, as
+separate processes in interleaved rounds each shuffled from labs.sched.seed (labs.sched.duration
+per workload, labs.sched.workloads; -trace, -metrics, -requests), converts each trace with
+tools/traceconv and writes sched_waits, sched_hist and sched_requests (partitioned go / gomaxprocs
+/ round) and sched_runs (per run and workload: count and quantiles, what comparisons use).
+data/raw/sched/go=LABEL/gomaxprocs=N/ keeps the first run's labeled trace.out (the same
+toolchain's `go tool trace` opens it) and runs.json (every run's round, order and trace summary).
 """
 
 from __future__ import annotations
@@ -19,15 +22,12 @@ from releaselab.sched import cell
 
 
 def sched(args: argparse.Namespace, cfg: config.Config) -> None:
-    cell.run_cell(cfg, args.label, args.gomaxprocs, build_root=BUILD_ROOT,
-                  raw_root=RAW_ROOT / "sched")  # fmt: skip
+    del args
+    cell.run_session(cfg, build_root=BUILD_ROOT, raw_root=RAW_ROOT / "sched")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = entry.parser("stages.sched", __doc__)
-    args.add_argument("label", help="toolchain label from params.yaml (go.toolchains)")
-    args.add_argument("gomaxprocs", type=int, help="GOMAXPROCS for the run")
-    return entry.run(sched, argv, args=args)
+    return entry.run(sched, argv, args=entry.parser("stages.sched", __doc__))
 
 
 if __name__ == "__main__":

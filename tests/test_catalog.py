@@ -37,7 +37,7 @@ def test_writer_refuses_a_frame_that_breaks_its_entry(tmp_path: Path) -> None:
 
 def test_each_parquet_field_carries_its_unit_and_meaning(tmp_path: Path) -> None:
     rows = [{"go": "1.27.3", "workload": "serve", "request_id": 1, "start_ns": 5,
-             "latency_ns": 1200, "gomaxprocs": 2}]  # fmt: skip
+             "latency_ns": 1200, "gomaxprocs": 2, "round": 1, "order": 1}]  # fmt: skip
     df = store.frame(rows, catalog.schema("sched_requests"))
     store.write_dataset(df, tmp_path / "sched_requests", dataset="sched_requests", params={})
     (path,) = (tmp_path / "sched_requests").rglob("*.parquet")

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 
 LABEL = "1.27.3"
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=1", "bench.benchtime=1x",
-             "labs.sched.duration=10ms", "labs.stack.overhead_reps=1"]  # fmt: skip
+             "labs.sched.duration=10ms", "labs.sched.runs=1", "labs.stack.overhead_reps=1",
+             "labs.stack.runs=1"]  # fmt: skip
 BUILD = Path("data/raw/build") / f"go={LABEL}"
 BENCH_TXT = Path("data/raw/bench/bench.txt")
 EXPERIMENT = "seed2"
@@ -38,11 +39,9 @@ TIMEOUT = 600
 # Each stage that runs build@LABEL's binaries, and a file it writes from what they print.
 RUNNERS = {
     "bench": BENCH_TXT,
-    f"pipelines/sched/dvc.yaml:sched@{LABEL}-1": Path(
-        f"data/raw/sched/go={LABEL}/gomaxprocs=1/metrics.json"
-    ),
-    f"pipelines/stack/dvc.yaml:stack@{LABEL}-1": Path(
-        f"data/raw/stack/go={LABEL}/gomaxprocs=1/default.csv"
+    "pipelines/sched/dvc.yaml:sched": Path(f"data/raw/sched/go={LABEL}/gomaxprocs=1/metrics.json"),
+    "pipelines/stack/dvc.yaml:stack": Path(
+        f"data/raw/stack/go={LABEL}/gomaxprocs=1/round=1/default.csv"
     ),
 }
 

@@ -21,8 +21,8 @@ STAGES = [
     ["escape"],
     ["bench"],
     ["ledger"],
-    ["sched", "1.27.3", "1"],
-    ["stack", "1.27.3", "1"],
+    ["sched"],
+    ["stack"],
     ["report"],
 ]
 

@@ -16,6 +16,7 @@ from releaselab.escape import capture
 from releaselab.escape import collect as escape
 from releaselab.escape import data as escape_data
 from releaselab.escape.gcflags_m import parse_m
+from releaselab.escape.kinds import EscapeDiagnostic, Kind
 
 PREDICTIONS = json.loads(PREDICTIONS_FILE.read_text())["predictions"]
 
@@ -148,3 +149,76 @@ def test_an_extra_standard_library_package_is_captured_and_parsed(
     assert text.filter(pl.col("kind") == "leaking_param").height > 10
     checked = escape_data.cross_check(text, js).filter(pl.col("in_json").is_not_null())
     assert checked.filter(~pl.col("in_json")).is_empty()
+
+
+# --- the text/JSON comparison (releaselab.escape.data), one rule per test ---------------------
+
+
+def _frame(rows: list[tuple[str, int, int | None, str, str | None]], channel: str) -> pl.DataFrame:
+    """Rows of package p: (file, line, col, kind, detail)."""
+    diags = [
+        EscapeDiagnostic(i, "p", f, ln, c, Kind(k), "x", "m", detail=d, channel=channel)
+        for i, (f, ln, c, k, d) in enumerate(rows, 1)
+    ]
+    return escape_data.diagnostics_frame(diags, go="1.27.3", lab="u")
+
+
+def _agree(text: pl.DataFrame, js: pl.DataFrame) -> tuple[int, ...]:
+    (row,) = escape_data.agreement(text, js).iter_rows(named=True)
+    keys = ("json_diagnostics", "found", "missing", "text_verdicts", "not_in_json", "other")
+    return tuple(row[k] for k in keys)
+
+
+def test_channels_agree_when_kinds_differ_within_a_family() -> None:
+    text = _frame([("p/a.go", 3, 4, "moved_to_heap", None), ("p/a.go", 5, 6, "leaking_param",
+                   None)], "text")  # fmt: skip
+    js = _frame([("p/a.go", 3, 4, "escapes", None), ("p/a.go", 5, 6, "leaking_param_to_result",
+                 "~r0 level=0")], "json")  # fmt: skip
+    assert _agree(text, js) == (2, 2, 0, 2, 0, 0)
+
+
+def test_a_text_verdict_the_json_lacks_is_counted() -> None:
+    text = _frame([("p/a.go", 3, 4, "escapes", None)], "text")
+    js = _frame([("p/a.go", 9, 4, "can_inline", "cost 2")], "json")
+    assert _agree(text, js) == (1, 0, 1, 1, 1, 0)
+
+
+def test_a_file_whose_json_another_file_of_its_name_took_is_not_asked_for() -> None:
+    # -json writes one type.json per base name: reflect/type.go's was sync/atomic/type.go's.
+    text = _frame([("p/type.go", 3, 4, "escapes", None), ("q/type.go", 1, 2, "escapes", None)],
+                  "text")  # fmt: skip
+    js = _frame([("q/type.go", 1, 2, "escapes", None)], "json")
+    checked = escape_data.cross_check(text, js)
+    assert checked["in_json"].to_list() == [None, None]
+
+
+def test_a_bodyless_functions_assumed_leak_is_not_asked_for() -> None:
+    text = _frame([("p/a.go", 7, 6, "cannot_inline", "no function body"),
+                   ("p/a.go", 7, 12, "leaking_param", None)], "text")  # fmt: skip
+    js = _frame([("p/a.go", 7, 6, "cannot_inline", "no function body")], "json")
+    assert escape_data.cross_check(text, js)["in_json"].to_list() == [True, None]
+
+
+def test_go_1_21_recursive_cannot_inline_is_not_asked_for() -> None:
+    text = _frame([("p/a.go", 7, 6, "cannot_inline", "recursive")], "text")
+    js = _frame([("p/b.go", 1, 6, "can_inline", "cost 3")], "json")
+    assert escape_data.cross_check(text, js)["in_json"].to_list() == [None]
+
+
+def test_a_cgo_source_file_is_not_asked_for() -> None:
+    text = _frame([("p/c.go", 7, 6, "can_inline", "cost 3")], "text")
+    js = _frame([("c.cgo1.go", 40, 6, "can_inline", "cost 3")], "json")
+    assert escape_data.cross_check(text, js)["in_json"].to_list() == [None]
+
+
+def test_a_column_past_255_matches_the_jsons_255() -> None:
+    text = _frame([("p/a.go", 103, None, "escapes", None)], "text")
+    js = _frame([("p/a.go", 103, 255, "escapes", None)], "json")
+    assert _agree(text, js) == (1, 1, 0, 1, 0, 0)
+
+
+def test_rows_of_no_known_form_are_counted_as_a_share() -> None:
+    text = _frame([("p/a.go", 3, 4, "other", None), ("p/a.go", 3, 5, "does_not_escape", None)],
+                  "text")  # fmt: skip
+    (row,) = escape_data.text_agreement(escape_data.cross_check(text, text)).iter_rows(named=True)
+    assert (row["rows"], row["other"], row["other_pct"]) == (2, 1, 50.0)

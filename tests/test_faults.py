@@ -296,8 +296,7 @@ def go_version(go_newest: Toolchain) -> str:
 def _sched_cell(cfg: config.Config, fakelab: Path, root: Path, mode: str, go_version: str) -> Path:
     base = _place(fakelab, root / "build", mode, Path(f"go={LABEL}") / sched.BINARY)
     (base / f"go={LABEL}" / "go-version.txt").write_text(go_version + "\n", encoding="utf-8")
-    sched.run_cell(cfg, LABEL, 1, build_root=base, raw_root=root / "raw",
-                   parquet_root=root / "parquet")  # fmt: skip
+    sched.run_session(cfg, build_root=base, raw_root=root / "raw", parquet_root=root / "parquet")
     return base
 
 
@@ -319,8 +318,8 @@ def test_sched_cell_with_a_bad_binary_fails_and_writes_nothing(
         _sched_cell(cfg, fakelab, tmp_path, mode, go_version)
     assert says in str(err.value)
     assert f"fault-{mode}" in str(err.value) or "trace.out" in str(err.value)
-    assert not (tmp_path / "parquet").exists()
-    assert list((tmp_path / "raw").rglob("*")) == [tmp_path / "raw" / f"go={LABEL}"]
+    assert not (tmp_path / "raw").exists()  # the session's raw dir is swapped in whole, or not
+    assert [p for p in (tmp_path / "parquet").rglob("*")] == []
 
 
 def test_truncated_trace_fails_naming_the_file(tmp_path: Path) -> None:
@@ -339,16 +338,14 @@ def test_stack_cell_with_a_bad_binary_fails_and_writes_nothing(
 ) -> None:
     base = _place(fakelab, tmp_path / "build", mode, Path(f"go={LABEL}") / stack.BINARY)
     (base / f"go={LABEL}" / "go-version.txt").write_text(go_version + "\n", encoding="utf-8")
+    cfg = config.compose(["go=one", "sweep.gomaxprocs=[1]"])
     with pytest.raises((GoCommandError, stack.StackLabError)) as err:
-        stack_stage.stage(config.load(), LABEL, 1, build_root=base, raw_root=tmp_path / "raw",
-                    parquet_root=tmp_path / "parquet")  # fmt: skip
+        stack_stage.stage(cfg, build_root=base, raw_root=tmp_path / "raw",
+                          parquet_root=tmp_path / "parquet")  # fmt: skip
     assert says in str(err.value)
     assert f"fault-{mode}" in str(err.value)
-    assert not (tmp_path / "parquet").exists()
-    assert list((tmp_path / "raw").rglob("*")) == [
-        tmp_path / "raw" / "stack",
-        tmp_path / "raw" / "stack" / f"go={LABEL}",
-    ]
+    assert [p for p in (tmp_path / "parquet").rglob("*")] == []
+    assert [p for p in (tmp_path / "raw").rglob("*")] == []
 
 
 # --- `-m` output with unknown line forms -----------------------------------------------------
@@ -547,8 +544,8 @@ def test_injection_label_never_reaches_a_path_or_a_shell(
 
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x",
              "labs.sched.duration=200ms"]  # fmt: skip
-KILL_WHEN = "Running stage 'pipelines/sched/dvc.yaml:sched@1.27.3-1'"
-KILL_DURING = "running schedule-forensics"  # the lab runs 6 x 200 ms into its raw .tmp cell
+KILL_WHEN = "Running stage 'pipelines/sched/dvc.yaml:sched'"
+KILL_DURING = "running schedule-forensics"  # the lab runs 6 x 200 ms into the staged raw dir
 
 
 def _dvc_env() -> dict[str, str]:
@@ -619,7 +616,7 @@ def repro_runs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def test_repro_killed_mid_stage_is_completed_by_the_next_repro(repro_runs: dict[str, Any]) -> None:
     assert KILL_WHEN in repro_runs["killed"]
     assert "Running stage 'report'" not in repro_runs["killed"]
-    half = [p for p in repro_runs["after_kill"] if p.startswith(f"raw/sched/go={LABEL}/.gomax")]
+    half = [p for p in repro_runs["after_kill"] if p.startswith("raw/.sched.tmp-")]
     assert half, repro_runs["after_kill"]  # killed while the lab wrote its raw outputs
     codes = [code for code, _ in repro_runs["both"]]
     assert 0 in codes, repro_runs["both"]

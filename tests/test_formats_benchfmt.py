@@ -129,6 +129,9 @@ def test_plain_output_with_cpu_list_yields_both_procs(
         ("BenchmarkX-2 10 1.5", "missing units"),
         ("BenchmarkX-2 10 fast ns/op", "parsing measurement: invalid syntax"),
         ("BenchmarkX-2 10 1 ns/op 2", "missing units"),
+        # Go's strconv.Atoi: an iteration count is a Go int (the frame's Int64).
+        ("BenchmarkX-2 9223372036854775808 1 ns/op", "parsing iteration count: value out of range"),
+        ("BenchmarkX-2 99999999999999999999", "parsing iteration count: value out of range"),
     ],
 )
 def test_malformed_result_line_is_a_syntax_error_record(line: str, message: str) -> None:

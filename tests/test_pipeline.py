@@ -16,7 +16,8 @@ from tests.helpers import scratch
 
 pytestmark = pytest.mark.slow
 
-OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x"]
+OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=2", "bench.benchtime=10x",
+             "labs.sched.runs=3", "labs.stack.runs=2"]  # fmt: skip
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,7 +39,8 @@ def pipeline(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 
 def test_repro_runs_every_stage(pipeline: tuple[Path, str]) -> None:
     _, log = pipeline
-    for stage in ("toolchains", "build@1.27.3", "escape", "bench", "ledger", "report"):
+    for stage in ("toolchains", "build@1.27.3", "escape", "bench", "ledger", "report",
+                  "pipelines/sched/dvc.yaml:sched", "pipelines/stack/dvc.yaml:stack"):  # fmt: skip
         assert f"Running stage '{stage}'" in log
 
 

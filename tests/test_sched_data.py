@@ -115,11 +115,12 @@ def test_parsed_waits_reads_both_line_forms_of_go_tool_trace(go: str) -> None:
     assert all(g > 0 and t > 0 for g, t in got)
 
 
-def test_cell_round_trips_through_the_store(tmp_path: Path) -> None:
-    df = _waits("1.27.3")
-    store.write_cell(
-        df, "sched_waits", {"go": "1.27.3", "gomaxprocs": 2}, params={}, go_version="x",
-        root=tmp_path, sort_by=["end_ns", "goroutine"],
+def test_run_round_trips_through_the_store_as_its_round_partition(tmp_path: Path) -> None:
+    df = _waits("1.27.3").with_columns(round=pl.lit(3, pl.Int64), order=pl.lit(7, pl.Int64))
+    part = {"go": "1.27.3", "gomaxprocs": "2", "round": "3"}
+    out = tmp_path / "sched_waits" / "go=1.27.3" / "gomaxprocs=2" / "round=3"
+    store.write_dataset(
+        df, out, dataset="sched_waits", params={}, partitions=(), fixed=part
     )  # fmt: skip
     back = store.scan("sched_waits", tmp_path).collect().select(df.columns)
     assert_frame_equal(back, df.sort("end_ns", "goroutine"))
@@ -146,30 +147,84 @@ def test_ecdf_points_are_few_and_monotone() -> None:
     assert ok["wait_ns"].all()
 
 
-def test_comparison_p_value_is_benchstats_mann_whitney() -> None:
-    df = pl.concat([_waits(g) for g in CELLS]).filter(pl.col("workload") == "serve")
-    cmp = sched_data.compare_to_baseline(df, "wait_ns", ["workload"], "1.25.5").row(0, named=True)
-    x = df.filter(pl.col("go") == "1.27.3")["wait_ns"].drop_nulls().to_list()
-    y = df.filter(pl.col("go") == "1.25.5")["wait_ns"].drop_nulls().to_list()
-    assert cmp["p_value"] == pytest.approx(stats.mann_whitney_p(x, y), rel=1e-9)
-    assert cmp["n"] == len(x)
-    assert cmp["n_baseline"] == len(y)
+def _runs() -> pl.DataFrame:
+    """sched_runs of the two captured runs (one per toolchain)."""
+    frames = [_cell(g) for g in CELLS]
+    waits = pl.concat([_waits(g) for g in CELLS])
+    requests = pl.concat(
+        [
+            sched_data.requests_frame(f[3], go=g, gomaxprocs=2)
+            for g, f in zip(CELLS, frames, strict=True)
+        ]
+    )
+    return sched_data.run_summary(waits, requests, seed=1)
 
 
-def test_comparison_of_a_toolchain_with_itself_finds_no_shift() -> None:
-    one = _waits("1.27.3").filter(pl.col("workload") == "pingpong")
-    df = pl.concat([one, one.with_columns(go=pl.lit("copy"))])
-    cmp = sched_data.compare_to_baseline(df, "wait_ns", ["workload"], "1.27.3").row(0, named=True)
-    assert cmp["superiority"] == pytest.approx(0.5)
-    assert cmp["p_value"] == pytest.approx(1.0)
-    assert not cmp["significant"]
+def test_run_summary_has_the_catalog_schema_and_the_runs_quantiles() -> None:
+    runs = _runs()
+    assert runs.schema == pl.Schema(catalog.schema("sched_runs"))
+    row = runs.filter(
+        (pl.col("go") == "1.27.3") & (pl.col("what") == "wait") & (pl.col("workload") == "pingpong")
+    ).row(0, named=True)
+    x = _waits("1.27.3").filter(pl.col("workload") == "pingpong")["wait_ns"].drop_nulls()
+    assert row["count"] == x.len()
+    assert row["p999"] == pytest.approx(np.quantile(x.to_numpy(), 0.999))
+    assert set(runs.filter(pl.col("what") == "request")["workload"]) == {"serve"}
 
 
-def test_comparison_is_holm_adjusted_over_the_table() -> None:
-    df = pl.concat([_waits(g) for g in CELLS]).filter(pl.col("workload").is_not_null())
-    cmp = sched_data.compare_to_baseline(df, "wait_ns", ["workload"], "1.25.5")
-    expected = stats.holm(cmp["p_value"].to_numpy().astype(np.float64))
-    assert cmp["p_adjusted"].to_list() == pytest.approx(expected.tolist())
+def _replicated(values: dict[str, list[float]]) -> pl.DataFrame:
+    """sched_runs-shaped rows: one run per value, per toolchain, of one workload."""
+    rows = [
+        {"go": g, "gomaxprocs": 2, "round": i, "what": "wait", "workload": "w", "p50": v, "p99": v}
+        for g, vs in values.items()
+        for i, v in enumerate(vs, 1)
+    ]
+    return pl.DataFrame(rows)
+
+
+def test_comparison_of_runs_is_benchstats_mann_whitney_of_the_run_values() -> None:
+    base, new = [10.0, 12.0, 11.0, 13.0, 9.0], [14.0, 15.0, 13.5, 16.0, 12.5]
+    rows = sched_data.compare_runs(_replicated({"a": base, "b": new}), "a", statistics=["p50"])
+    (row,) = rows
+    assert row["p_value"] == stats.mann_whitney_p(new, base)
+    assert (row["runs"], row["runs_baseline"]) == (5, 5)
+    assert row["value"] == 14.0
+    assert row["value_baseline"] == 11.0
+
+
+def test_ratio_interval_inverts_the_exact_mann_whitney_test() -> None:
+    # 5 vs 5, no ties: P(U <= 2) = 4/252 <= 0.025 < P(U <= 3) = 7/252, so the 95% interval is
+    # the 3rd smallest to the 3rd largest of the 25 pairwise ratios
+    x, base = [2.0, 3.0, 5.0, 7.0, 11.0], [1.0, 1.5, 2.5, 4.0, 6.0]
+    ratios = sorted(a / b for a in x for b in base)
+    est, lo, hi = sched_data.ratio_interval(x, base)
+    assert (lo, hi) == (ratios[2], ratios[-3])
+    assert est == ratios[12]
+    cdf = sched_data._u_null_cdf(5, 5)
+    assert cdf[2] == pytest.approx(4 / 252)
+    assert cdf[3] == pytest.approx(7 / 252)
+
+
+def test_runs_of_one_toolchain_compared_with_themselves_find_nothing() -> None:
+    vals = [10.0, 12.0, 11.0, 13.0, 9.0]
+    table = sched_data.table_of_runs(
+        sched_data.compare_runs(_replicated({"a": vals, "b": vals}), "a")
+    )
+    assert table["p_value"].to_list() == [1.0, 1.0]
+    assert table["ratio"].to_list() == [1.0, 1.0]
+    assert sched_data.aa_counts(table, "a", "b") == (2, 0, 0)
+
+
+def test_comparison_of_runs_is_holm_adjusted_over_the_family() -> None:
+    runs = pl.concat([
+        _replicated({"a": [1.0, 2, 3, 4, 5], "b": [6.0, 7, 8, 9, 10]}),
+        _replicated({"a": [1.0, 2, 3, 4, 5], "b": [1.5, 2.5, 3.5, 4.5, 5.5]}).with_columns(
+            workload=pl.lit("v")),
+    ])  # fmt: skip
+    table = sched_data.table_of_runs(sched_data.compare_runs(runs, "a"))
+    expected = stats.holm(table["p_value"].to_numpy().astype(np.float64))
+    assert table["p_adjusted"].to_list() == pytest.approx(expected.tolist())
+    assert table.height == 4
 
 
 def test_bin_counts_uses_the_histograms_half_open_buckets() -> None:

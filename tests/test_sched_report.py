@@ -34,11 +34,17 @@ def frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return pl.concat(waits), pl.concat(hist), pl.concat(requests)
 
 
+def _runs(waits: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
+    """sched_runs of the captured runs (one per toolchain), as the sched stage writes them."""
+    return sched_data.run_summary(waits, requests, seed=1)
+
+
 def _build(frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], out: Path) -> list[Section]:
     waits, hist, requests = frames
     return report_sched.build_sections(
-        waits, hist, requests, order=ORDER, baseline=ORDER[0], figures_dir=out
-    )
+        waits, hist, requests, _runs(waits, requests), order=ORDER, baseline=ORDER[0],
+        figures_dir=out,
+    )  # fmt: skip
 
 
 def test_report_is_byte_identical_on_rerun(
@@ -54,12 +60,13 @@ def test_report_is_byte_identical_on_rerun(
 
 
 def test_latency_table_has_a_row_per_workload_toolchain_and_gomaxprocs(
-    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
 ) -> None:
     waits = frames[0].filter(pl.col("workload").is_not_null())
-    table = report_sched.summary_table(waits, "wait_ns", ORDER, "waits")
+    table = report_sched.runs_table(_runs(frames[0], frames[2]), "wait", ORDER)
     assert table.columns[3:] == (
-        "count", "p50 (µs)", "p90 (µs)", "p99 (µs)", "p99.9 (µs)", "max (µs)",
+        "runs", "count per run", "p50 (µs)", "p50 range", "p90 (µs)", "p99 (µs)", "p99 range",
+        "p99.9 (µs)", "max (µs)",
     )  # fmt: skip
     expected = waits.select("workload", "gomaxprocs", "go").unique().height
     assert len(table.rows) == expected
@@ -83,6 +90,8 @@ def test_sections_explain_the_comparison_methods(
     md = render.markdown("t", _build(frames, tmp_path))
     assert "Mann-Whitney U" in md
     assert "Holm" in md
+    assert "run against run" in md
+    assert "| 95% interval |" in md
     assert "binned with the histogram's own bucket edges" in md
     assert "![Scheduling latency](figures/sched_waits_ecdf.svg)" in md
 
@@ -92,10 +101,27 @@ def test_one_toolchain_gives_empty_comparisons_not_errors(
 ) -> None:
     one = tuple(f.filter(pl.col("go") == "1.27.3") for f in frames)
     secs = report_sched.build_sections(
-        one[0], one[1], one[2], order=["1.27.3"], baseline="1.27.3", figures_dir=tmp_path
-    )
+        one[0], one[1], one[2], _runs(one[0], one[2]), order=["1.27.3"], baseline="1.27.3",
+        figures_dir=tmp_path,
+    )  # fmt: skip
     comparisons = next(s for s in secs if s.title == "Scheduling latency across toolchains")
     assert all(t.rows == () for t in comparisons.tables)
+
+
+def test_an_aa_pair_prints_the_sched_false_positive_rate(
+    frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    one = [f.filter(pl.col("go") == "1.27.3") for f in frames]
+    two = [pl.concat([f, f.with_columns(go=pl.lit("aa_1_27_3"))]) for f in one]
+    runs = _runs(two[0], two[2])
+    secs = report_sched.build_sections(
+        two[0], two[1], two[2], runs, order=["1.27.3", "aa_1_27_3"], baseline="1.27.3",
+        figures_dir=tmp_path, aa_pairs=[("1.27.3", "aa_1_27_3")],
+    )  # fmt: skip
+    text = next(s for s in secs if s.title == "Scheduling latency across toolchains").text
+    n = report_sched.comparisons(runs, "1.27.3")
+    total = sum(t.height for t in n.values())
+    assert f"A/A 1.27.3 vs aa_1_27_3 (one toolchain under two labels): 0/{total} scheduling" in text
 
 
 def _two_procs(frame: pl.DataFrame) -> pl.DataFrame:
@@ -107,11 +133,11 @@ def test_aggregates_of_workload_slices_equal_those_of_the_whole(
     frames: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame],
 ) -> None:
     waits = _two_procs(frames[0])
-    whole = report_sched.aggregate([waits], "wait_ns", ORDER[0], owned_only=True)
+    whole = report_sched.aggregate([waits], "wait_ns", owned_only=True)
     own = waits.filter(pl.col("workload").is_not_null())
-    parts = report_sched.aggregate(own.partition_by("gomaxprocs", "workload"), "wait_ns", ORDER[0])
+    parts = report_sched.aggregate(own.partition_by("gomaxprocs", "workload"), "wait_ns")
     assert parts.undetermined == whole.undetermined
-    for name in ("summary", "ecdf", "comparison"):
+    for name in ("summary", "ecdf"):
         assert getattr(parts, name).equals(getattr(whole, name)), name
 
 

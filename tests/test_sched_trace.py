@@ -14,6 +14,7 @@ from releaselab.build import binaries as build
 from releaselab.core import config, gocmd, store, toolchains
 from releaselab.sched import cell as sched
 from releaselab.sched import data as sched_data
+from releaselab.sched.rounds import schedule
 
 pytestmark = pytest.mark.slow
 
@@ -49,10 +50,18 @@ def test_waits_are_the_transitions_go_tool_trace_parses(made_by: str, tmp_path: 
     _parsed_matches_converted(tc, TESTDATA / f"lab-go{made_by}.trace", tmp_path / "conv")
 
 
+AA = "aa_1_27_3"  # 1.27.3 under a second label: an A/A session
+RUNS = 3
+
+
 @pytest.fixture(scope="module")
 def cell(go_newest: gocmd.Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real sched cell (1.27.3, GOMAXPROCS=2, 20 ms per workload) run by the stage code."""
-    cfg = config.compose(["go=one", "sweep.gomaxprocs=[2]", "labs.sched.duration=20ms"])
+    """A real sched session run by the stage code: 1.27.3 under two labels, GOMAXPROCS=2,
+    3 runs per cell, 20 ms per workload."""
+    cfg = config.compose([
+        "go=one", f"+go.toolchains.{AA}.version=1.27.3", "sweep.gomaxprocs=[2]",
+        "labs.sched.duration=20ms", f"labs.sched.runs={RUNS}", "labs.sched.seed=7",
+    ])  # fmt: skip
     root = tmp_path_factory.mktemp("sched")
     out = root / "build" / "go=1.27.3"
     gocmd.go(
@@ -62,28 +71,62 @@ def cell(go_newest: gocmd.Toolchain, tmp_path_factory: pytest.TempPathFactory) -
         timeout=300,
     )
     (out / "go-version.txt").write_text(gocmd.go_version(go_newest) + "\n")
-    sched.run_cell(
-        cfg, "1.27.3", 2, build_root=root / "build", raw_root=root / "raw",
-        parquet_root=root / "parquet",
-    )  # fmt: skip
+    (root / "build" / f"go={AA}").symlink_to(out)
+    sched.run_session(cfg, build_root=root / "build", raw_root=root / "raw",
+                      parquet_root=root / "parquet")  # fmt: skip
     return root
 
 
-def test_stage_keeps_the_trace_and_writes_every_dataset(cell: Path) -> None:
-    raw = cell / "raw" / "go=1.27.3" / "gomaxprocs=2"
-    assert (raw / "trace.out").stat().st_size > 0
+def test_stage_keeps_the_first_runs_trace_and_writes_every_dataset(cell: Path) -> None:
+    for label in ("1.27.3", AA):
+        raw = cell / "raw" / f"go={label}" / "gomaxprocs=2"
+        assert (raw / "trace.out").stat().st_size > 0
+        assert sorted(p.name for p in raw.iterdir()) == sorted(
+            [*sched.FIRST_RUN_FILES, "runs.json"]
+        )
     for dataset in ("sched_waits", "sched_hist", "sched_requests"):
         df = store.scan(dataset, cell / "parquet").collect()
-        assert df.height > 0
-        assert df.select("go", "gomaxprocs").unique().rows() == [("1.27.3", 2)]
+        cells = df.select("go", "gomaxprocs", "round").unique().sort("go", "round").rows()
+        assert cells == [(g, 2, r) for g in sorted(["1.27.3", AA]) for r in range(1, RUNS + 1)]
 
 
-def test_stage_waits_match_the_toolchains_own_reading_of_its_trace(
+def test_runs_are_interleaved_shuffled_rounds_recorded_in_the_data(cell: Path) -> None:
+    runs = store.scan("sched_runs", cell / "parquet").collect()
+    order = runs.select("go", "round", "order", "seed").unique().sort("order")
+    assert order["order"].to_list() == list(range(1, 2 * RUNS + 1))
+    assert order["round"].to_list() == [r for r in range(1, RUNS + 1) for _ in range(2)]
+    assert order["seed"].unique().to_list() == [7]
+    expected = schedule([("1.27.3", 2), (AA, 2)], RUNS, 7)
+    assert [(g, r, o) for g, r, o, _ in order.rows()] == [
+        (x.go, x.round, x.order) for x in expected
+    ]
+
+
+def test_each_run_has_its_own_summary_row_per_workload(cell: Path) -> None:
+    runs = store.scan("sched_runs", cell / "parquet").collect()
+    waits = store.scan("sched_waits", cell / "parquet").collect()
+    per = runs.filter(pl.col("what") == "wait").group_by("go", "workload").len()
+    assert per["len"].to_list() == [RUNS] * per.height
+    assert set(per["workload"]) == set(WORKLOADS)
+    counts = waits.filter(pl.col("workload").is_not_null()).group_by("go", "round").len()
+    summed = (
+        runs.filter(pl.col("what") == "wait").group_by("go", "round").agg(pl.col("count").sum())
+    )
+    assert (
+        counts.sort("go", "round")["len"].to_list() == summed.sort("go", "round")["count"].to_list()
+    )
+
+
+def test_first_runs_waits_match_the_toolchains_own_reading_of_its_trace(
     cell: Path, go_newest: gocmd.Toolchain
 ) -> None:
     raw = cell / "raw" / "go=1.27.3" / "gomaxprocs=2"
     start = json.loads((raw / "trace-summary.json").read_text())["trace_start"]
-    waits = store.scan("sched_waits", cell / "parquet").collect()
+    waits = (
+        store.scan("sched_waits", cell / "parquet")
+        .filter((pl.col("go") == "1.27.3") & (pl.col("round") == 1))
+        .collect()
+    )
     ours = sorted(zip(waits["goroutine"], (waits["end_ns"] + start), strict=True))
     theirs = sorted(sched.parsed_transitions(go_newest, raw / "trace.out", timeout=300))
     assert len(ours) == len(theirs)
@@ -91,8 +134,9 @@ def test_stage_waits_match_the_toolchains_own_reading_of_its_trace(
 
 
 def test_histogram_is_a_one_in_eight_sample_of_the_traced_waits(cell: Path) -> None:
-    waits = store.scan("sched_waits", cell / "parquet").collect()
-    hist = store.scan("sched_hist", cell / "parquet").collect()
+    first = (pl.col("go") == "1.27.3") & (pl.col("round") == 1)
+    waits = store.scan("sched_waits", cell / "parquet").filter(first).collect()
+    hist = store.scan("sched_hist", cell / "parquet").filter(first).collect()
     ping = sched_data.hist_vs_trace(waits, hist).filter(pl.col("workload") == "pingpong")
     row = ping.row(0, named=True)
     assert row["n_trace"] > 5000

@@ -147,6 +147,46 @@ def test_peak_and_final_table_matches_the_raw_csv(csv_path: Path, captured: pl.D
         assert row[final_col] == f"{final / MIB:.2f}", phase
 
 
+def _runs_of(df: pl.DataFrame, go: str, scales: list[float]) -> pl.DataFrame:
+    """The captured run as several runs (rounds) of toolchain `go`, StackInuse scaled."""
+    return pl.concat([
+        df.with_columns(
+            go=pl.lit(go), round=pl.lit(i, pl.Int64),
+            stack_inuse_bytes=(pl.col("stack_inuse_bytes") * k).cast(pl.Int64),
+        )
+        for i, k in enumerate(scales, 1)
+    ])  # fmt: skip
+
+
+def test_a_release_difference_is_flagged_only_when_the_ranges_of_runs_do_not_overlap(
+    captured: pl.DataFrame,
+) -> None:
+    one = captured.filter(
+        (pl.col("go") == "1.27.3") & (pl.col("gomaxprocs") == 1) & (pl.col("godebug") == "")
+    )
+    runs = pl.concat([
+        _runs_of(one, "1.25.0", [1.0, 1.1, 1.2]),
+        _runs_of(one, "1.26.0", [1.15, 1.3, 1.4]),  # overlaps the baseline's range
+        _runs_of(one, "1.27.0", [1.5, 1.6, 1.7]),  # above it in every run
+    ])  # fmt: skip
+    diff = report_stack.differences(report_stack.phase_table(runs), "1.25.0")
+    big = report_stack.phase_table(one).filter(pl.col("peak_bytes") > 1024 * 1024)
+    assert set(diff["go"]) == {"1.27.0"}
+    assert set(diff["direction"]) == {"higher"}
+    assert set(big["phase"]) <= set(diff.filter(pl.col("quantity") == "peak")["phase"])
+    (table,) = [
+        t for p, t in report_stack.peak_final_tables(report_stack.phase_table(runs)) if p == 1
+    ]
+    flag = table.columns.index("vs 1.25.0 (GODEBUG unset)")
+    peak = table.columns.index("peak MiB (GODEBUG unset)")
+    rows = {(r[1], r[2]): r for r in table.rows}
+    phase = big["phase"][0]
+    assert "peak higher" in str(rows[(phase, "1.27.0")][flag])
+    assert rows[(phase, "1.26.0")][flag] == ""
+    assert rows[(phase, "1.26.0")][3] == "3"
+    assert str(rows[(phase, "1.26.0")][peak]).count("[") == 1  # median [min-max]
+
+
 def test_table_lists_phases_in_run_order(captured: pl.DataFrame) -> None:
     meta = json.loads((DATA / "go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
     table = _table_for(1, captured)
@@ -223,12 +263,13 @@ def test_sections_name_the_caveats(
 
 
 @pytest.mark.slow
-def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
+def test_stage_runs_every_cell_k_times_into_round_partitions(
     repo: Path, go_newest: gocmd.Toolchain, tmp_path: Path
 ) -> None:
     for pkg in ("stages", "releaselab"):  # config.load() reads params.yaml beside releaselab/
         shutil.copytree(repo / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    overrides = ["go=one", "sweep.gomaxprocs=[1]", "labs.stack.overhead_reps=1"]
+    overrides = ["go=one", "sweep.gomaxprocs=[1]", "labs.stack.overhead_reps=1",
+                 "labs.stack.runs=2"]  # fmt: skip
     (tmp_path / "params.yaml").write_text(config.compose_yaml(overrides), encoding="utf-8")
     build = tmp_path / "data/raw/build/go=1.27.3"
     gocmd.go(
@@ -239,7 +280,7 @@ def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
     )
     (build / "go-version.txt").write_text(gocmd.go_version(go_newest) + "\n")
     res = subprocess.run(
-        [sys.executable, "-m", "stages.stack", "1.27.3", "1"],
+        [sys.executable, "-m", "stages.stack"],
         cwd=tmp_path,
         env=dict(os.environ),
         capture_output=True,
@@ -251,18 +292,22 @@ def test_stage_writes_a_cell_that_reads_back_with_a_hive_schema(
     df = pl.read_parquet(
         tmp_path / "data/parquet/stack/**/*.parquet",
         hive_partitioning=True,
-        hive_schema={"go": pl.String, "gomaxprocs": pl.Int64},
+        hive_schema=catalog.hive_schema("stack"),
     )
     assert dict(df.schema) == dict(catalog.schema("stack"))
-    assert df.select("go", "gomaxprocs").unique().rows() == [("1.27.3", 1)]
+    assert df.select("go", "gomaxprocs", "round", "order").unique().sort("round").rows() == [
+        ("1.27.3", 1, 1, 1),
+        ("1.27.3", 1, 2, 2),
+    ]
     assert sorted(df["godebug"].unique()) == ["", "adaptivestackstart=0"]
     raw = tmp_path / "data/raw/stack/go=1.27.3/gomaxprocs=1"
-    assert sorted(p.name for p in raw.iterdir()) == [
+    assert sorted(p.name for p in raw.iterdir()) == ["overhead.json", "round=1", "round=2"]
+    assert sorted(p.name for p in (raw / "round=2").iterdir()) == [
         "adaptivestackstart=0.csv",
         "adaptivestackstart=0.meta.json",
         "default.csv",
         "default.meta.json",
-        "overhead.json",
     ]
-    (meta,) = store.read_metadata("stack", tmp_path / "data/parquet")
-    assert meta["go_version"].startswith("go version go1.27.3 ")
+    meta = store.read_metadata("stack", tmp_path / "data/parquet")
+    assert len(meta) == 2
+    assert all(m["go_version"].startswith("go version go1.27.3 ") for m in meta)

@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 _EMPTY_CONFIG: Mapping[str, str] = MappingProxyType({})
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1  # an iteration count is a Go int
 
 
 class Result(NamedTuple):
@@ -157,11 +158,11 @@ def _explain_bad_result(fields: list[str]) -> str:
     if len(fields) < 2:
         return "missing iteration count"
     try:
-        int(fields[1])
+        in_range = _INT64_MIN <= int(fields[1]) <= _INT64_MAX
     except ValueError:
         return "parsing iteration count: invalid syntax"
-    if len(fields) < 3:
-        return "missing measurements"
+    if len(fields) < 3 or not in_range:
+        return "missing measurements" if in_range else "parsing iteration count: value out of range"
     for i in range(2, len(fields), 2):
         try:
             float(fields[i])
@@ -214,6 +215,8 @@ def parse(text_or_lines: str | Iterable[str]) -> Iterator[Record]:  # noqa: PLR0
             if nf >= 4 and not nf & 1:
                 try:
                     iterations = int(fields[1])
+                    if not _INT64_MIN <= iterations <= _INT64_MAX:
+                        raise ValueError(fields[1])  # Go's strconv.Atoi: value out of range
                     values = _values(fields, nf)
                     if "_" in line or not line.isascii():
                         _check_go_numbers(fields)

@@ -26,7 +26,15 @@ def _cell(row: dict[str, object]) -> str:
     if row["go"] == row["baseline"]:
         return text
     p = row["p_value"]
-    delta = stats.format_delta(row["delta"], p)  # type: ignore[arg-type]
+    too_few = (
+        p is not None
+        and row["assumption"] != "exact"
+        and stats.too_few_samples(
+            row["n_baseline"],  # type: ignore[arg-type]
+            row["n"],  # type: ignore[arg-type]
+        )
+    )
+    delta = stats.format_delta(row["delta"], p, too_few=too_few)  # type: ignore[arg-type]
     sig = "" if row["significant"] or delta == "~" else " (not after Holm)"
     return f"{text} · {delta}{sig}"
 
@@ -126,7 +134,7 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
     figs = (
         (figures.render(ratio_chart(ratios), figures_dir, "bench_ratio"),) if ratios.height else ()
     )
-    warn = sorted({w for w in st["warning"].drop_nulls().to_list() for w in w.split("; ")})
+    warn = sorted(set(st["warnings"].explode().drop_nulls().to_list()))
     text = (
         f"benchstat's method (median, 95% order-statistic interval, two-sided Mann-Whitney U, "
         f"alpha {stats.ALPHA}); every toolchain against the baseline go {baseline}, "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from releaselab.bench import benchfmt, units
+from releaselab.bench import benchtext, units
 from releaselab.build import manifest
 from releaselab.core import catalog, config, gocmd, log, staging, toolchains
 from releaselab.core.errors import InputMissing, LabOutputError
@@ -97,23 +97,63 @@ def run_cell(tc: Toolchain, cell: Cell, benchtime: str, timeout: float) -> str:
     return res.stdout
 
 
-def parse(text: str, source: str) -> pl.DataFrame:
-    """bench.txt -> the long `bench` frame; a malformed benchmark line is an error naming it."""
-    records = list(benchfmt.parse(text))
-    bad = [r for r in records if isinstance(r, benchfmt.SyntaxErrorRecord)]
-    if bad:
-        first = bad[0]
+def parse(text: str | bytes, source: str) -> pl.DataFrame:
+    """bench.txt -> the long `bench` frame; a malformed benchmark line is an error naming it.
+
+    The vectorised parser (benchtext; the line parser benchfmt is its reference and fallback).
+    Every result must carry `go:`, `round:` and `order:` configuration (config_block writes
+    them); `lab:`, `pkg:` and `host:` default to "".
+    """
+    parsed = benchtext.parse(text)
+    if parsed.errors:
+        first = parsed.errors[0]
         raise LabOutputError(
-            f"{source}:{first.lineno}: {first.message} ({len(bad)} malformed lines)"
+            f"{source}:{first.lineno}: {first.message} ({len(parsed.errors)} malformed lines)"
         )
-    rows = [
-        {"go": r["go"], "gomaxprocs": int(r["gomaxprocs"]), "lab": r.get("lab", ""),
-         "package": r.get("pkg", ""), "name": r["name"], "round": int(r["round"]),
-         "order": int(r["order"]), "iterations": r["iterations"], "unit": r["unit"],
-         "value": r["value"], "host": r.get("host", "")}
-        for r in benchfmt.to_long_rows(records)
-    ]  # fmt: skip
-    return pl.DataFrame(rows, schema=BENCH_SCHEMA)
+    df = parsed.frame
+    for key in ("go", "round", "order"):
+        missing = df.filter(pl.col(key).is_null()) if key in df.columns else df
+        if missing.height:
+            raise LabOutputError(
+                f"{source}:{missing['lineno'][0]}: a result without `{key}:` configuration "
+                "(every run of the session starts with config_block's lines)"
+            )
+    return df.select(
+        pl.col("go"),
+        pl.col("gomaxprocs").cast(pl.Int64),
+        *(
+            _string_or_empty(df, src).alias(dst)
+            for src, dst in (("lab", "lab"), ("pkg", "package"))
+        ),
+        pl.col("name"),
+        _as_int(df, "round", source),
+        _as_int(df, "order", source),
+        pl.col("iterations"),
+        pl.col("unit"),
+        pl.col("value"),
+        _string_or_empty(df, "host").alias("host"),
+    ).cast(pl.Schema(BENCH_SCHEMA))
+
+
+def _string_or_empty(df: pl.DataFrame, key: str) -> pl.Expr:
+    return pl.col(key).fill_null("") if key in df.columns else pl.lit("", dtype=pl.String)
+
+
+def _as_int(df: pl.DataFrame, key: str, source: str) -> pl.Expr:
+    """A configuration column as Int64, read as Python's int() reads it (as before)."""
+    col = df[key]
+    fast = col.cast(pl.Int64, strict=False)
+    bad = fast.is_null()
+    if bad.any():
+        mapping: dict[str, int] = {}
+        for raw in col.filter(bad).unique().to_list():
+            try:
+                mapping[raw] = int(raw)
+            except ValueError:
+                line = df.filter(pl.col(key) == raw)["lineno"][0]
+                raise LabOutputError(f"{source}:{line}: `{key}: {raw}` is not an integer") from None
+        fast = fast.fill_null(col.replace_strict(mapping, default=None, return_dtype=pl.Int64))
+    return pl.lit(fast).alias(key)
 
 
 def run_all(cfg: config.Config, out_txt: Path) -> None:

@@ -8,12 +8,17 @@ Reproduced rules (read from benchmath/anone.go, aexact.go, sample.go, go-moremat
   n1, n2 <= 25 with ties (the exact distribution *given the ties*, Klotz), else the normal
   approximation with tie and continuity correction. All values equal -> p = 1 and
   "all samples are equal". p > alpha is "~" (so p == alpha counts as a difference).
+  The exact p reads the tail the observation is in and is clamped to 1, and too few samples
+  are never a difference (DIFFERENCES_FROM_BENCHSTAT).
 - AssumeExact: center = mode, interval = [min, max], a warning unless all values are equal;
   comparison p = 0 (a different value is a difference).
 - geomean row: geomean of each column's centers and of the per-benchmark ratios to the
   baseline (0/0 counts as 1), warnings when values are not > 0 or benchmark sets differ.
 Beyond benchstat: every column is compared with one baseline at once and Holm-Bonferroni
 adjusts the p-values over that family; `aa_false_positive_rate` checks the test on A/A pairs.
+Where benchstat is wrong we are not: DIFFERENCES_FROM_BENCHSTAT lists every intended difference
+(the one place; docs/FINDINGS.md explains them, tests/test_stats_differential.py applies exactly
+these to real benchstat's output and compares everything else).
 
 Frames are long format: one row per measured value with columns `go`, `gomaxprocs`, `name`,
 `unit`, `value` (more are ignored). Units are used as given (tidy them first for benchstat's
@@ -36,6 +41,7 @@ import polars as pl
 from releaselab.bench.benchfmt import DEFAULT_EXACT_UNITS
 
 __all__ = [
+    "DIFFERENCES_FROM_BENCHSTAT",
     "STATS_COLUMNS",
     "AAResult",
     "aa_false_positive_rate",
@@ -48,6 +54,7 @@ __all__ = [
     "mann_whitney_p",
     "median_ci_orders",
     "summarize",
+    "too_few_samples",
 ]
 
 CONFIDENCE = 0.95
@@ -59,6 +66,43 @@ _QUANTILE_CI_APPROX_THRESHOLD = 30  # moremath quantileCIApproxThreshold
 # Above this many values a tie pattern's exact count is met in the middle (_tied_rank_sum_count);
 # below it one whole CDF per pattern is cheap and shared by more comparisons.
 _MEET_IN_THE_MIDDLE_N = 30
+
+
+class Difference(NamedTuple):
+    """One intended difference from benchstat: what it does, what we do, and why."""
+
+    key: str
+    benchstat: str
+    ours: str
+
+
+DIFFERENCES_FROM_BENCHSTAT: tuple[Difference, ...] = (
+    Difference(
+        "p_clamped_to_1",
+        "doubles the one-sided exact p-value without a bound: with ties it can print p=1.905",
+        "p = min(2 * one-sided p, 1); a p-value is a probability",
+    ),
+    Difference(
+        "tied_exact_tail",
+        "exact test with ties: doubles P(U1 <= min(U1, U2)), the lower tail of U1's distribution "
+        "read at U2 when U2 is the smaller; that distribution is symmetric only without ties (or "
+        "with a mirror-image tie pattern), so the p-value is wrong and depends on which sample is "
+        "the baseline. With two distinct values Go's integer division (truncation toward zero) "
+        "also adds the mass of a value below the support (1 vs 20 tied samples: p=1.905)",
+        "doubles the tail the observation is in: P(U1 <= U1) if U1 <= U2, else P(U1 >= U1) "
+        "(= P(U2 <= U2), U2's own distribution): what benchstat prints with the sample of the "
+        "smaller U as the baseline; identical to benchstat without ties",
+    ),
+    Difference(
+        "too_few_samples_never_significant",
+        "a comparison is a difference whenever p <= alpha and only warns 'need >= N samples to "
+        "detect a difference' when p > alpha and both samples are below N (4 at alpha 0.05)",
+        "a Mann-Whitney comparison with fewer than N samples on either side is never a "
+        "difference: `~` and significant = false (warnings are benchstat's)",
+    ),
+)
+"""Every intended difference from benchstat (golang.org/x/perf/cmd/benchstat). Anything else that
+differs is a bug here (see tests/test_stats_differential.py and docs/FINDINGS.md)."""
 
 STATS_COLUMNS = (
     "go",
@@ -76,7 +120,7 @@ STATS_COLUMNS = (
     "baseline",
     "n_baseline",
     "assumption",
-    "warning",
+    "warnings",
 )
 
 F64 = npt.NDArray[np.float64]
@@ -149,6 +193,13 @@ def _norm_inv_cdf(p: float, mu: float, sigma: float) -> float:
     return x * sigma + mu
 
 
+# moremath's walk takes the left order when the two candidates are equally likely, but above
+# n = 20 its binomial coefficients are exp(lgamma) (mathx.Choose), whose last bits break some of
+# those exact ties the other way. Go's orders where that changes them (found by running
+# stats.QuantileCI for n = 1..60 at 0.95; tests/test_stats.py checks them against benchstat).
+_MOREMATH_FLOAT_TIES: dict[tuple[int, float], tuple[int, int]] = {(24, 0.95): (8, 18)}
+
+
 @cache
 def median_ci_orders(n: int, confidence: float = CONFIDENCE) -> tuple[int, int, float]:
     """1-based order statistics (lo, hi) bounding the median's CI, and the actual confidence.
@@ -164,7 +215,10 @@ def median_ci_orders(n: int, confidence: float = CONFIDENCE) -> tuple[int, int, 
             return 0.0
         return math.comb(n, k) * q**k * (1 - q) ** (n - k)
 
-    if n <= _QUANTILE_CI_APPROX_THRESHOLD:
+    if (n, confidence) in _MOREMATH_FLOAT_TIES:
+        lo, hi = _MOREMATH_FLOAT_TIES[(n, confidence)]
+        conf = math.fsum(pmf(k) for k in range(lo, hi))
+    elif n <= _QUANTILE_CI_APPROX_THRESHOLD:
         x = math.ceil((n + 1) * q) - 1
         accum = pmf(x)
         lo, hi = x, x + 1
@@ -224,6 +278,15 @@ def _utest_min_samples(alpha: float) -> tuple[str, int]:
         if _UTEST_MIN_P[n] <= alpha:
             return ">=", n
     return ">", len(_UTEST_MIN_P)
+
+
+def too_few_samples(n1: int, n2: int, alpha: float = ALPHA) -> bool:
+    """Either sample is below benchmath's "need >= N samples to detect a difference" (N = 4 at
+    alpha 0.05): such a Mann-Whitney comparison is never a difference (DIFFERENCES_FROM_BENCHSTAT).
+    """
+    op, need = _utest_min_samples(alpha)
+    least = need if op == ">=" else need + 1
+    return min(n1, n2) < least
 
 
 @lru_cache(maxsize=65536)
@@ -397,6 +460,9 @@ def _u_tests(
         p[approx] = p_approx
 
     # Exact distribution: no ties -> one cached CDF per (n1, N); ties -> a count per threshold.
+    # The tail the observation is in: P(U1 <= U1) when U1 < U2, else P(U1 >= U1), which is the
+    # lower tail of sample 1's U under mirrored ranks (r -> N+1-r: the tie runs reversed), read
+    # at U2 (DIFFERENCES_FROM_BENCHSTAT "tied_exact_tail"; without ties both are the same).
     todo = np.flatnonzero(exact & ~error & (two_u1 != two_u2))
     if todo.size:
         run_bounds = np.searchsorted(run_cmp, np.arange(n_cmp + 1), side="left")
@@ -407,12 +473,21 @@ def _u_tests(
                 ties = tuple(run_len[run_bounds[i] : run_bounds[i + 1]].tolist())
             else:
                 ties = (1,) * (k1 + int(n2[i]))
-            p[i] = _exact_p(k1, ties, int(threshold[i]), tied=bool(has_ties[i]))
-    return _UTest(p, error)
+            p[i] = _exact_p(k1, ties, int(threshold[i]), tied=bool(has_ties[i]),
+                            upper=bool(two_u1[i] > two_u2[i]))  # fmt: skip
+    # Doubling a one-sided p can pass 1 (DIFFERENCES_FROM_BENCHSTAT "p_clamped_to_1").
+    return _UTest(np.minimum(p, 1.0), error)
 
 
-def _exact_p(n1: int, ties: tuple[int, ...], threshold: int, *, tied: bool) -> float:
-    """2 * P(2*R1 <= threshold): the exact two-sided p-value for one comparison."""
+def _exact_p(
+    n1: int, ties: tuple[int, ...], threshold: int, *, tied: bool, upper: bool = False
+) -> float:
+    """2 * P(2*R1 <= threshold): the exact two-sided p-value for one comparison (unclamped).
+
+    upper: U1 > U2, the upper tail of U1 = the lower tail under mirrored ranks (runs reversed).
+    """
+    if upper:
+        ties = ties[::-1]
     big_n = sum(ties)
     if tied and big_n > _MEET_IN_THE_MIDDLE_N:
         return 2 * (_tied_rank_sum_count(n1, ties, threshold) / math.comb(big_n, n1))
@@ -421,7 +496,8 @@ def _exact_p(n1: int, ties: tuple[int, ...], threshold: int, *, tied: bool) -> f
 
 
 def mann_whitney_p(x1: Sequence[float], x2: Sequence[float]) -> float:
-    """benchmath's two-sided Mann-Whitney U p-value for one pair of samples (1.0 if all equal)."""
+    """Two-sided Mann-Whitney U p-value for one pair of samples (1.0 if all equal): benchmath's,
+    with the tail and clamp of DIFFERENCES_FROM_BENCHSTAT."""
     values = np.asarray([*x1, *x2], dtype=np.float64)
     side1 = np.zeros(values.size, dtype=bool)
     side1[: len(x1)] = True
@@ -478,6 +554,15 @@ def summarize(
     return _summarize_cells(cells, exact_units, confidence).drop("value")
 
 
+def _string_lists(name: str, values: list[list[str]]) -> pl.Series:
+    """A list<string> column from Python lists. Through Arrow: pl.Series(values, dtype=...)
+    builds one small Series per row (0.8 s per 166k cells), Arrow takes 0.06 s."""
+    import pyarrow as pa  # noqa: PLC0415 - only compare() needs it
+
+    arr = pa.array(values, type=pa.list_(pa.large_string()))
+    return pl.Series(name, arr, dtype=pl.List(pl.String))
+
+
 def _summarize_cells(
     cells: pl.DataFrame, exact_units: Collection[str], confidence: float
 ) -> pl.DataFrame:
@@ -516,7 +601,7 @@ def _summarize_cells(
     ci_warning = (
         f"need {_ci_min_samples(confidence)} samples for confidence interval at level {confidence}"
     )
-    warnings: list[str | None] = []
+    warnings: list[list[str]] = []
     for ex, s, e, lo, hi, cnt in zip(
         exact.tolist(), start.tolist(), last.tolist(), lo_ord.tolist(), hi_ord.tolist(),
         n.tolist(), strict=True,
@@ -524,19 +609,21 @@ def _summarize_cells(
         if ex:
             lo_v_, hi_v_ = float(flat[s]), float(flat[e])
             warnings.append(
-                None
+                []
                 if lo_v_ == hi_v_
-                else "exact distribution expected, but values range from "
-                f"{go_float(lo_v_)} to {go_float(hi_v_)}"
+                else [
+                    "exact distribution expected, but values range from "
+                    f"{go_float(lo_v_)} to {go_float(hi_v_)}"
+                ]
             )
         else:
-            warnings.append(None if lo >= 1 and hi <= cnt else ci_warning)
+            warnings.append([] if lo >= 1 and hi <= cnt else [ci_warning])
     return cells.with_columns(
         pl.Series("center", center),
         pl.Series("ci_low", ci_low).fill_nan(None),
         pl.Series("ci_high", ci_high).fill_nan(None),
         pl.Series("assumption", np.where(exact, "exact", "nothing")),
-        pl.Series("warning", warnings, dtype=pl.String),
+        _string_lists("warnings", warnings),
     )
 
 
@@ -578,8 +665,10 @@ def compare(
     """Summaries of every cell plus its comparison with the `baseline` value of `col`.
 
     One Holm-Bonferroni family: every Mann-Whitney comparison in the frame (exact units are
-    not tests and stay out). `significant` uses the adjusted p-value; benchstat's own "~" is
-    `p_value > alpha`. `delta` is the percentage change of the center vs the baseline.
+    not tests and stay out). `significant` uses the adjusted p-value and is false when either
+    sample is too small (`too_few_samples`); benchstat's own "~" is `p_value > alpha` (or too
+    few samples, see `format_delta`). `delta` is the percentage change of the center vs the
+    baseline. `warnings` is benchstat's list for the cell: the summary's, then the comparison's.
     """
     cells = _summarize_cells(_cells(df, col, keys), exact_units, confidence)
     base = cells.filter(pl.col(col) == baseline).select(
@@ -593,7 +682,8 @@ def compare(
     is_cmp_np = is_cmp.to_numpy()
     exact = (out["assumption"] == "exact").to_numpy()
     p_value = np.full(out.height, np.nan)
-    cmp_warn: list[str | None] = [None] * out.height
+    cmp_warn: list[list[str]] = [[] for _ in range(out.height)]
+    enough = np.ones(out.height, dtype=bool)  # DIFFERENCES_FROM_BENCHSTAT "too_few_samples..."
 
     tests = np.flatnonzero(is_cmp_np & ~exact)
     if tests.size:
@@ -611,10 +701,11 @@ def compare(
         op, need = _utest_min_samples(alpha)
         few = f"need {op} {need} samples to detect a difference at alpha level {alpha}"
         for j, i in enumerate(tests.tolist()):
+            enough[i] = not too_few_samples(int(n1[j]), int(n2[j]), alpha)
             if res.error[j]:
-                cmp_warn[i] = "all samples are equal"
+                cmp_warn[i] = ["all samples are equal"]
             elif res.p[j] > alpha and n1[j] < need and n2[j] < need:
-                cmp_warn[i] = few
+                cmp_warn[i] = [few]
     exact_cmp = np.flatnonzero(is_cmp_np & exact)
     p_value[exact_cmp] = 0.0
 
@@ -626,18 +717,15 @@ def compare(
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = np.where(center == b_center, 0.0, (center / b_center - 1.0) * 100.0)
     delta[~is_cmp_np | ((b_center == 0) & (center != b_center))] = np.nan
-    significant = np.where(exact, center != b_center, p_adj <= alpha)
-    warning = [
-        "; ".join(w for w in (a, b) if w) or None
-        for a, b in zip(out["warning"].to_list(), cmp_warn, strict=True)
-    ]
+    significant = np.where(exact, center != b_center, enough & (p_adj <= alpha))
+    warnings = [a + b for a, b in zip(out["warnings"].to_list(), cmp_warn, strict=True)]
     return (
         out.with_columns(
             pl.Series("delta", delta).fill_nan(None),
             pl.Series("p_value", p_value).fill_nan(None),
             pl.Series("p_adjusted", p_adj).fill_nan(None),
             pl.when(pl.Series(is_cmp_np)).then(pl.Series(significant)).alias("significant"),
-            pl.Series("warning", warning, dtype=pl.String),
+            _string_lists("warnings", warnings),
             pl.col("n").cast(pl.Int64),
             pl.col("b_n").cast(pl.Int64).alias("n_baseline"),
         )
@@ -663,9 +751,14 @@ def format_p(p_value: float, n: int, n_baseline: int) -> str:
     return text + (f"n={n}" if n == n_baseline else f"n={n_baseline}+{n}")
 
 
-def format_delta(delta: float | None, p_value: float | None, alpha: float = ALPHA) -> str:
-    """benchstat's "vs base" cell: "~" when p > alpha, "?" for a zero baseline, else "+1.23%"."""
-    if p_value is not None and p_value > alpha:
+def format_delta(
+    delta: float | None, p_value: float | None, alpha: float = ALPHA, *, too_few: bool = False
+) -> str:
+    """benchstat's "vs base" cell: "~" when p > alpha, "?" for a zero baseline, else "+1.23%".
+
+    too_few: a Mann-Whitney comparison with too few samples (`too_few_samples`) is "~" too.
+    """
+    if too_few or (p_value is not None and p_value > alpha):
         return "~"
     if delta is None:
         return "?"
@@ -689,6 +782,8 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
     for key, grp in stats.group_by(["go", *keys], maintain_order=True):
         go = key[0]
         key_vals = dict(zip(keys, key[1:], strict=True))
+        # benchstat's order: benchmark set, then summaries, then ratios
+        set_warnings: list[str] = []
         warnings: list[str] = []
         centers = grp["center"].to_numpy()
         center: float | None = None
@@ -705,7 +800,7 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
                 "n_base"
             ]
             if a.size != (int(want[0]) if want.len() else 0):
-                warnings.append(
+                set_warnings.append(
                     "benchmark set differs from baseline; geomeans may not be comparable"
                 )
             if not bool(((b == 0) & (a != b)).any()):
@@ -717,12 +812,14 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
                     warnings.append("ratios must be >0 to compute geomean")
         rows.append(
             {"go": go, **key_vals, "name": "geomean", "center": center, "delta": delta,
-             "n_benchmarks": grp.height, "warning": "; ".join(warnings) or None}
+             "n_benchmarks": grp.height, "warnings": set_warnings + warnings}
         )  # fmt: skip
     return pl.DataFrame(
         rows,
-        schema_overrides={"center": pl.Float64, "delta": pl.Float64, "warning": pl.String},
-    )
+        schema_overrides={
+            "center": pl.Float64, "delta": pl.Float64, "warnings": pl.List(pl.String)
+        },
+    )  # fmt: skip
 
 
 class AAResult(NamedTuple):

@@ -54,6 +54,8 @@ def _c(name: str, dtype: pl.DataType, meaning: str, unit: str = "") -> Column:
 
 GO = _c("go", S, "toolchain label (go.toolchains key), a partition")
 GOMAXPROCS = _c("gomaxprocs", INT, "GOMAXPROCS of the run, a partition")
+ROUND = _c("round", INT, "interleaved round = run of the cell (1..labs.sched.runs), a partition")
+ORDER = _c("order", INT, "position of the run in the whole session (all cells' runs)")
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
@@ -179,23 +181,25 @@ DATASETS: tuple[Dataset, ...] = (
             _c("n", INT, "samples (rounds)"),
             _c("delta", F, "center vs the baseline's center, percent (null: not compared)", "%"),
             _c("p_value", F, "Mann-Whitney U p-value vs the baseline (null: not tested)"),
-            _c("significant", B, "p_adjusted < 0.05 (Holm over the family)"),
+            _c("significant", B, "p_adjusted <= 0.05 (Holm over the family), >= 4 samples each"),
             _c("p_adjusted", F, "Holm-adjusted p-value"),
             _c("baseline", S, "baseline toolchain label"),
             _c("n_baseline", INT, "samples of the baseline"),
             _c("assumption", S, "exact (allocation counts) or nonparametric"),
-            _c("warning", S, "benchstat's warnings, '; '-joined"),
+            _c("warnings", L, "benchstat's warnings: the summary's, then the comparison's"),
         ),
         ("go", "gomaxprocs"),
         ("go", "gomaxprocs", "lab", "package", "name", "unit"),
     ),
     Dataset(
         "sched_waits",
-        "one Runnable -> Running wait of one goroutine, from the trace",
+        "one Runnable -> Running wait of one goroutine, from the trace of one run",
         "sched",
         (
             GO,
             GOMAXPROCS,
+            ROUND,
+            ORDER,
             _c("workload", S, "task of the goroutine (null: a runtime goroutine)"),
             _c("window", S, "workload running when the wait ended"),
             _c("goroutine", INT, "goroutine id"),
@@ -209,16 +213,18 @@ DATASETS: tuple[Dataset, ...] = (
             _c("end_ns", INT, "trace time it started running", "ns"),
             _c("wait_ns", INT, "end_ns - start_ns: the scheduling latency", "ns"),
         ),
-        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "round"),
         ("end_ns", "goroutine"),
     ),
     Dataset(
         "sched_hist",
-        "one bucket of a runtime/metrics histogram (`/sched/latencies:seconds`)",
+        "one bucket of a runtime/metrics histogram (`/sched/latencies:seconds`) of one run",
         "sched",
         (
             GO,
             GOMAXPROCS,
+            ROUND,
+            ORDER,
             _c("workload", S, "workload the histogram counts"),
             _c("metric", S, "runtime/metrics name"),
             _c("bucket", INT, "bucket index"),
@@ -226,31 +232,61 @@ DATASETS: tuple[Dataset, ...] = (
             _c("hi", F, "bucket upper bound", "s"),
             _c("count", INT, "events in [lo, hi) during the workload"),
         ),
-        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "round"),
         ("workload", "metric", "bucket"),
     ),
     Dataset(
         "sched_requests",
-        "one request of the serve workload and its end-to-end latency",
+        "one request of the serve workload of one run and its end-to-end latency",
         "sched",
         (
             GO,
             GOMAXPROCS,
+            ROUND,
+            ORDER,
             _c("workload", S, "workload (serve)"),
             _c("request_id", INT, "request number"),
             _c("start_ns", INT, "time the request started, from the run's start", "ns"),
             _c("latency_ns", INT, "end-to-end latency of the request", "ns"),
         ),
-        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "round"),
         ("workload", "request_id"),
     ),
     Dataset(
+        "sched_runs",
+        "one run x workload: count and quantiles of its waits or of its requests' latency",
+        "sched",
+        (
+            GO,
+            GOMAXPROCS,
+            _c("round", INT, "interleaved round = run of the cell (1..labs.sched.runs)"),
+            ORDER,
+            _c("seed", INT, "labs.sched.seed: the seed of the rounds' shuffles"),
+            _c("what", S, "wait (the workload's own goroutines' waits) or request (serve)"),
+            _c("workload", S, "workload"),
+            _c("count", INT, "waits (or requests) of the workload in this run"),
+            _c("p50", F, "median of the run's values (linear interpolation)", "ns"),
+            _c("p90", F, "90th percentile", "ns"),
+            _c("p99", F, "99th percentile", "ns"),
+            _c("p999", F, "99.9th percentile", "ns"),
+            _c("max", F, "largest value", "ns"),
+        ),
+        ("go", "gomaxprocs"),
+        ("what", "workload", "round"),
+    ),
+    Dataset(
         "stack",
-        "one sample (or phase-boundary row) of the stack-growth lab, per GODEBUG variant",
+        "one sample (or phase-boundary row) of one stack-growth run, per GODEBUG variant",
         "stack",
         (
             GO,
             GOMAXPROCS,
+            _c(
+                "round",
+                INT,
+                "interleaved round = run of the cell (1..labs.stack.runs), a partition",
+            ),
+            ORDER,
             _c("godebug", S, "GODEBUG of the run (empty: unset)"),
             _c("scenario", S, "stack-growth scenario"),
             _c("phase", S, "phase of the scenario (grow, hold, shrink, ...)"),
@@ -263,13 +299,13 @@ DATASETS: tuple[Dataset, ...] = (
             _c("gc_cycles", INT, "completed GC cycles"),
             _c("memstats_stack_inuse", INT, "MemStats.StackInuse at phase boundaries", "B"),
         ),
-        ("go", "gomaxprocs"),
+        ("go", "gomaxprocs", "round"),
         ("godebug", "t_ns", "kind", "scenario", "phase"),
     ),
 )
 CATALOG: dict[str, Dataset] = {d.name: d for d in DATASETS}
 # Partition values are strings in paths; readers type them explicitly from here.
-PARTITION_TYPES: dict[str, pl.DataType] = {"go": S, "gomaxprocs": INT, "host": S}
+PARTITION_TYPES: dict[str, pl.DataType] = {"go": S, "gomaxprocs": INT, "round": INT, "host": S}
 
 
 class UnknownDataset(KeyError):

@@ -96,6 +96,8 @@ class EscapeLab:
 class SchedLab:
     duration: str
     workloads: tuple[str, ...]
+    runs: int = 10  # separate processes per toolchain x GOMAXPROCS cell, interleaved rounds
+    seed: int = 1  # seed of the rounds' shuffles
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class StackLab:
     interval: str
     godebug: tuple[str, ...]
     overhead_reps: int = 3  # fresh processes per sampler state (off, on) in the -overhead run
+    runs: int = 5  # separate runs of every GODEBUG variant per cell, interleaved rounds
+    seed: int = 1  # seed of the rounds' shuffles
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,8 @@ def _cross_checks(cfg: Config, problems: list[str]) -> None:
         ("timeouts.build", cfg.timeouts.build),
         ("timeouts.run", cfg.timeouts.run),
         ("labs.stack.overhead_reps", cfg.labs.stack.overhead_reps),
+        ("labs.sched.runs", cfg.labs.sched.runs),
+        ("labs.stack.runs", cfg.labs.stack.runs),
     ):
         if isinstance(num, int) and not isinstance(num, bool) and num < 1:
             problems.append(f"{key}: {num} must be >= 1")

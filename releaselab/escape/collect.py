@@ -38,13 +38,13 @@ def collect(build_root: Path, labels: list[str]) -> tuple[pl.DataFrame, dict[str
         for unit_dir in sorted(p for p in (build / "escape").iterdir() if p.is_dir()):
             text, js = parse_unit(unit_dir, go=label)
             checked = escape_data.cross_check(text, js)
-            other = checked.filter(pl.col("kind") == "other").height
-            missing = checked.filter(pl.col("in_json") == False).height  # noqa: E712
-            extra = escape_data.json_only(text, js).height
+            agree = escape_data.agreement(text, js)
+            a = agree.row(0, named=True) if agree.height else dict.fromkeys(agree.columns, 0)
             log.info(
-                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({other} kept as "
-                f"`other`: unclaimed explanations or unknown lines); JSON {js.height}: "
-                f"{missing} text rows not in JSON, {extra} JSON rows not in text"
+                f"[{label}] {unit_dir.name}: {text.height} diagnostics ({a['other']} kept as "
+                f"`other`: lines of no known form); JSON {js.height}: {a['found']} of "
+                f"{a['json_diagnostics']} escape/leak/inlining diagnostics in the text, "
+                f"{a['not_in_json']} of {a['text_verdicts']} text verdicts not in JSON"
             )
             frames.append(checked)
     df = pl.concat(frames) if frames else pl.DataFrame(schema=escape_data.SCHEMA)

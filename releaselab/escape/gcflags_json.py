@@ -22,7 +22,8 @@ What the files look like, and what this parser relies on:
 * Mapping to kinds: an escape explanation followed by a verdict at its position is `escapes`;
   one without a verdict is a variable, `moved_to_heap` (the text's `moved to heap: X`); each
   `leak` is `leaking_param` / `leaking_param_content` / `leaking_param_to_result` by its target
-  and derefs. Unparseable lines and unknown codes become `other` rows, never an exception.
+  and derefs; `cannotInlineCall` is `cannot_inline_call`. Unparseable lines and other codes
+  (bounds checks, nil checks, copies, loop variables) become `other` rows, never an exception.
 """
 
 from __future__ import annotations
@@ -87,7 +88,12 @@ def _flow(obj: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(flow), tuple(inlined)
 
 
-_FUNCTION_KINDS = {"canInlineFunction": Kind.CAN_INLINE, "cannotInlineFunction": Kind.CANNOT_INLINE}
+_FUNCTION_KINDS = {
+    "canInlineFunction": Kind.CAN_INLINE,
+    "cannotInlineFunction": Kind.CANNOT_INLINE,
+    # Every call too costly to inline; the text prints only "repeated recursive cycle" ones.
+    "cannotInlineCall": Kind.CANNOT_INLINE_CALL,
+}
 
 
 def parse_json(text: str, *, package: str | None = None) -> Iterator[EscapeDiagnostic]:

@@ -9,42 +9,53 @@ tests/data/escape/). What the text looks like, and what this parser relies on:
   `moved to heap: #next`) no prefix at all. Inlined code is reported at the outermost call
   site: no release prints stacked `a.go:1:2: b.go:3:4:` positions (the JSON channel keeps the
   inner positions as `inlineLoc`).
-* At `-m=2`, escape analysis prints an explanation block *before* the diagnostic it explains, at
-  the same position: a header `X escapes to heap:` (1.21-1.24) or `X escapes to heap in F:`
-  (1.25+), or `parameter P leaks to T with derefs=N:` (`... leaks to T for F with derefs=N:` in
-  1.25+), then indented `  flow: A = B:` (`A ← B` in 1.25+) and `    from E (why) at POS`
-  lines. The block is attached to the later final diagnostic at that position (`moved to heap:
-  X`, `X escapes to heap`, `leaking param: P ...`); its header names the function in 1.25+.
-  Blocks nothing claims by the end of the package (e.g. for compiler-generated wrappers, which
-  get explanations but no final diagnostic) become rows of kind `other`.
-* Line order is not relied on (Go 1.23 moved "can inline" lines first).
+* At `-m=2`, escape analysis prints explanation blocks at the position of the diagnostic they
+  explain: a header `X escapes to heap:` (1.21-1.24) or `X escapes to heap in F:` (1.25+), or
+  `parameter P leaks to T with derefs=N:` (`... leaks to T for F with derefs=N:` in 1.25+), then
+  indented `  flow: A = B:` (`A ← B` in 1.25+) and `    from E (why) at POS` lines. Usually
+  before the verdict line (`moved to heap: X`, `X escapes to heap`, `leaking param: P ...`), but
+  not always (an assembly function's verdict comes before its ABI wrapper's explanation), so a
+  package's rows are held until it ends and paired by position, kind family and subject.
+* Some verdicts are printed only as a header: compiler-generated wrappers and go/defer closures
+  get explanations but no verdict line, and a parameter moved to heap gets no `leaking param`
+  line. A header is a verdict of its kind unless a verdict line of its family for the same
+  position and subject exists: escape headers become `escapes` rows (one per header);
+  a parameter's leak headers become the `leaking param` rows the compiler would print
+  (escape.reportLeaks after leaks.Optimize). Such a row's message is the header, and its flow
+  starts with it, as every explained verdict's flow does.
+* Notes of known form (closure captures, self-assignments, devirtualization, ...) get their
+  own kinds (kinds._NOTES). Line order is not relied on (Go 1.23 moved "can inline" lines
+  first).
 
-Every non-blank line ends up either as one row or as one entry of a row's `flow`; lines that match
-nothing become rows of kind `other` with the raw text, never an exception.
+Every non-blank line ends up either as one row or as one entry of a row's `flow` (a header-only
+verdict's header as both); lines that match nothing become rows of kind `other` with the raw
+text, never an exception.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from releaselab.escape.kinds import EscapeDiagnostic, Kind, classify
+from releaselab.escape.kinds import EscapeDiagnostic, Kind, classify, leak_kind
 
 __all__ = ["EscapeDiagnostic", "Kind", "parse_m"]
 
 _ESC_HDR = " escapes to heap"
 _LEAK_HDR = re.compile(
     r"parameter (?P<name>\S+) leaks to (?P<target>.+?)"
-    r"(?: for (?P<fn>.+))? with derefs=(?P<d>-?\d+):$"  # " for F" since Go 1.25
+    r"(?: for (?P<fn>.+))? with derefs=(?P<d>-?[0-9]+):$"  # " for F" since Go 1.25
 )
 
 Pos = tuple[str | None, int | None, int | None]
+_MAX_DIGITS = 18
 
 # The JSON code (gcflags_json) that logs the same statement, so rows of both channels can be joined.
 _CODES: dict[Kind, str] = {
     Kind.CAN_INLINE: "canInlineFunction",
     Kind.CANNOT_INLINE: "cannotInlineFunction",
+    Kind.CANNOT_INLINE_CALL: "cannotInlineCall",
     Kind.ESCAPES: "escape",
     Kind.MOVED_TO_HEAP: "escape",
     Kind.LEAKING_PARAM: "leak",
@@ -55,13 +66,14 @@ _CODES: dict[Kind, str] = {
 
 @dataclass(slots=True)
 class _Block:
-    """An explanation (-m=2) waiting for the diagnostic it explains."""
+    """An explanation (-m=2): a header and its indented flow lines."""
 
     lineno: int
     pos: Pos
     leak: bool  # parameter leak, else heap escape
     subject: str
     target: str | None
+    derefs: int
     function: str | None
     header: str
     lines: list[str] = field(default_factory=list)
@@ -95,81 +107,131 @@ def _header(lineno: int, pos: Pos, msg: str) -> _Block | None:
     """An explanation header, or None when msg is not one."""
     if msg.startswith("parameter "):
         m = _LEAK_HDR.match(msg)
-        if m:
-            return _Block(lineno, pos, True, m["name"], m["target"], m["fn"], msg)
-        return None
+        # derefs of more digits than int() reads: not a header
+        if m is None or len(m["d"]) > _MAX_DIGITS:
+            return None
+        return _Block(lineno, pos, True, m["name"], m["target"], int(m["d"]), m["fn"], msg)
     i = msg.find(_ESC_HDR)
-    if i < 0:
-        return None
-    rest = msg[i + len(_ESC_HDR) :]
+    rest = msg[i + len(_ESC_HDR) :] if i >= 0 else ""
     if rest == ":":
-        return _Block(lineno, pos, False, msg[:i], None, None, msg)
+        return _Block(lineno, pos, False, msg[:i], None, 0, None, msg)
     if rest.startswith(" in "):
-        return _Block(lineno, pos, False, msg[:i], None, rest[4:-1], msg)
+        return _Block(lineno, pos, False, msg[:i], None, 0, rest[4:-1], msg)
     return None
 
 
-def _claims(block: _Block, kind: Kind, subject: str | None, detail: str | None) -> bool:
-    """Whether the final diagnostic (kind, subject) is the one block explains."""
-    if block.leak:
-        if kind is Kind.LEAKING_PARAM_TO_RESULT:
-            return block.subject == subject and (detail or "").split(" ")[0] == block.target
-        if kind in (Kind.LEAKING_PARAM, Kind.LEAKING_PARAM_CONTENT):
-            return block.subject == subject and block.target == "{heap}"
-        return False
-    if kind not in (Kind.ESCAPES, Kind.MOVED_TO_HEAP):
-        return False
-    if block.subject == subject:
-        return True
-    # Go 1.26+ prints the final as "append escapes to heap" but the header in full.
-    return subject == "append" and block.subject.startswith("append(")
+_ESCAPE_KINDS = frozenset({Kind.ESCAPES, Kind.MOVED_TO_HEAP})
+_LEAK_KINDS = frozenset(
+    {Kind.LEAKING_PARAM, Kind.LEAKING_PARAM_CONTENT, Kind.LEAKING_PARAM_TO_RESULT}
+)
+Key = tuple[Pos, bool, str | None]  # position, leak (else escape), subject
+
+
+def _escape_key(pos: Pos, subject: str) -> Key:
+    # Go 1.26+ prints the verdict as "append escapes to heap" but the header in full.
+    return pos, False, "append" if subject.startswith("append(") else subject
+
+
+def _leak_rows(blocks: list[_Block]) -> list[tuple[Kind, str | None, list[_Block]]]:
+    """The verdicts the compiler would print for one parameter's leaks (escape.reportLeaks after
+    leaks.Optimize): a heap leak (content when dereferenced), and each result leak with fewer
+    derefs than the heap leak; the explanation of a redundant result leak joins the heap row."""
+    heap = [b for b in blocks if b.target == "{heap}"]
+    x = min(b.derefs for b in heap) if heap else None
+    out: list[tuple[Kind, str | None, list[_Block]]] = []
+    if x is not None:
+        out.append((leak_kind("{heap}", x), None, heap))
+    results: dict[str | None, list[_Block]] = {}
+    for b in blocks:
+        if b.target != "{heap}":
+            results.setdefault(b.target, []).append(b)
+    for target, bs in results.items():
+        d = min(b.derefs for b in bs)
+        if x is None or d < x:
+            out.append((Kind.LEAKING_PARAM_TO_RESULT, f"{target} level={d}", bs))
+        else:
+            out[0][2].extend(bs)
+    return out
 
 
 class _Parser:
+    """One package's rows, held until the package ends: headers and verdicts are paired by
+    position and subject, whatever their order."""
+
     def __init__(self, package: str | None) -> None:
         self.package = package
-        self.pending: dict[Pos, list[_Block]] = {}
+        self.rows: list[EscapeDiagnostic] = []
+        self.verdicts: dict[Key, list[int]] = {}  # escape/leak verdicts: indexes into rows
+        self.blocks: list[_Block] = []
         self.open: _Block | None = None  # the block indented lines are appended to
 
-    def flush(self) -> Iterator[EscapeDiagnostic]:
-        """Unclaimed explanations become `other` rows (compiler-generated code, mostly)."""
-        blocks = sorted((b for bs in self.pending.values() for b in bs), key=lambda b: b.lineno)
-        self.pending.clear()
-        self.open = None
+    def flush(self) -> list[EscapeDiagnostic]:
+        """This package's rows in output order, each explanation attached to its verdict; an
+        explanation with no verdict of its kind for its position and subject is the verdict."""
+        rows, verdicts, blocks = self.rows, self.verdicts, self.blocks
+        self.rows, self.verdicts, self.blocks, self.open = [], {}, [], None
+        if not blocks:
+            return rows
+        claimed: dict[int, list[_Block]] = {}
+        taken: dict[Key, int] = {}  # escape verdicts of a key already given a header
+        alone: dict[Key, list[_Block]] = {}  # headers with no verdict, by key
         for b in blocks:
-            file, line, col = b.pos
-            yield EscapeDiagnostic(
-                b.lineno, self.package, file, line, col, Kind.OTHER, b.subject, b.header,
-                tuple(b.lines), b.function, b.target, code="leak" if b.leak else "escape",
-            )  # fmt: skip
-
-    def final(self, lineno: int, pos: Pos, msg: str) -> EscapeDiagnostic:
-        kind, subject, function, detail = classify(msg)
-        flow: tuple[str, ...] = ()
-        blocks = self.pending.get(pos)
-        if blocks and kind is not Kind.OTHER:
-            mine = [b for b in blocks if _claims(b, kind, subject, detail)]
-            if mine:
-                if not (mine[0].leak):
-                    mine = mine[:1]  # one escape explanation per expression
-                flow = tuple(s for b in mine for s in (b.header, *b.lines))
-                function = function or mine[0].function
-                rest = [b for b in blocks if not any(b is m for m in mine)]
-                if rest:
-                    self.pending[pos] = rest
+            key = (b.pos, True, b.subject) if b.leak else _escape_key(b.pos, b.subject)
+            idxs = verdicts.get(key)
+            if idxs is None:
+                alone.setdefault(key, []).append(b)
+            elif b.leak:
+                claimed.setdefault(_leak_owner(rows, idxs, b), []).append(b)
+            else:  # one explanation per verdict, in order
+                n = taken.get(key, 0)
+                if n < len(idxs):
+                    taken[key] = n + 1
+                    claimed.setdefault(idxs[n], []).append(b)
                 else:
-                    del self.pending[pos]
+                    alone.setdefault(key, []).append(b)  # more headers than verdicts
+        for i, bs in claimed.items():
+            r = rows[i]
+            flow = tuple(s for b in bs for s in (b.header, *b.lines))
+            rows[i] = replace(r, flow=flow, function=r.function or bs[0].function)
+        made = []
+        for (pos, leak, _), bs in alone.items():
+            if leak:
+                for kind, detail, mine in _leak_rows(bs):
+                    made.append(self._row(pos, kind, mine, detail))
+            else:
+                made.extend(self._row(pos, Kind.ESCAPES, [b], None) for b in bs)
+        rows.extend(made)
+        rows.sort(key=_lineno)
+        return rows
+
+    def _row(
+        self, pos: Pos, kind: Kind, blocks: list[_Block], detail: str | None
+    ) -> EscapeDiagnostic:
+        """A verdict the text states only as an explanation header: the header is its message."""
+        blocks.sort(key=_lineno)
+        b = blocks[0]
         file, line, col = pos
-        code = _CODES.get(kind)
-        if code is None and kind is Kind.OTHER and msg.startswith("cannot inline "):
-            code = "cannotInlineCall"
+        flow = tuple(s for x in blocks for s in (x.header, *x.lines))
         return EscapeDiagnostic(
-            lineno, self.package, file, line, col, kind, subject, msg, flow, function, detail,
-            code=code,
+            b.lineno, self.package, file, line, col, kind, b.subject, b.header, flow, b.function,
+            detail, code=_CODES[kind],
         )  # fmt: skip
 
-    def feed(self, lineno: int, line: str) -> EscapeDiagnostic | None:
-        """The row for one line that is neither a package header nor blank, if it makes one."""
+    def final(self, lineno: int, pos: Pos, msg: str) -> None:
+        kind, subject, function, detail = classify(msg)
+        if kind in _ESCAPE_KINDS:
+            self.verdicts.setdefault((pos, False, subject), []).append(len(self.rows))
+        elif kind in _LEAK_KINDS:
+            self.verdicts.setdefault((pos, True, subject), []).append(len(self.rows))
+        file, line, col = pos
+        code = _CODES.get(kind)
+        self.rows.append(EscapeDiagnostic(
+            lineno, self.package, file, line, col, kind, subject, msg, (), function, detail,
+            code=code,
+        ))  # fmt: skip
+
+    def feed(self, lineno: int, line: str) -> None:
+        """Take one line that is neither a package header nor blank."""
         split = _split_pos(line)
         if split is None:
             # Position-less warnings ("moved to heap: #next") pair with "<unknown line number>:"
@@ -180,20 +242,40 @@ class _Parser:
             block = self.open
             if block is not None and block.pos == pos:
                 block.lines.append(msg.strip())
-                return None
+                return
             file, line_no, col = pos
             # An explanation line with no header: keep it as a row, never guess its owner.
-            return EscapeDiagnostic(lineno, self.package, file, line_no, col, Kind.OTHER, None, msg)
+            self.rows.append(
+                EscapeDiagnostic(lineno, self.package, file, line_no, col, Kind.OTHER, None, msg)
+            )
+            return
         if msg[-1:] == ":":
             block = _header(lineno, pos, msg)
             if block is not None:
                 if len(msg) < len(line):  # position-less: its lines take the slow path
                     block.prefix = line[: len(line) - len(msg)] + " "
-                self.pending.setdefault(pos, []).append(block)
+                self.blocks.append(block)
                 self.open = block
-                return None
+                return
         self.open = None
-        return self.final(lineno, pos, msg)
+        self.final(lineno, pos, msg)
+
+
+def _lineno(x: EscapeDiagnostic | _Block) -> int:
+    return x.lineno
+
+
+def _leak_owner(rows: list[EscapeDiagnostic], idxs: list[int], b: _Block) -> int:
+    """The leak verdict of the parameter that explanation b belongs to: the one naming its
+    target (heap, or the result), else the parameter's first."""
+    for i in idxs:
+        r = rows[i]
+        if r.kind is Kind.LEAKING_PARAM_TO_RESULT:
+            if (r.detail or "").split(" ")[0] == b.target:
+                return i
+        elif b.target == "{heap}":
+            return i
+    return idxs[0]
 
 
 def parse_m(text: str | Iterable[str], *, package: str | None = None) -> Iterator[EscapeDiagnostic]:
@@ -218,8 +300,6 @@ def parse_m(text: str | Iterable[str], *, package: str | None = None) -> Iterato
             p.package = line[2:].split(" ", 1)[0]
             prefix = ""
             continue
-        row = feed(lineno, line)
-        if row is not None:
-            yield row
+        feed(lineno, line)
         prefix = p.open.prefix if p.open is not None else ""
     yield from p.flush()

@@ -25,7 +25,18 @@ class Kind(StrEnum):
     CAN_INLINE = "can_inline"
     CANNOT_INLINE = "cannot_inline"
     INLINING_CALL = "inlining_call"
-    OTHER = "other"
+    CANNOT_INLINE_CALL = "cannot_inline_call"  # "cannot inline F into G: why" (a call site)
+    # -m notes of a known form that decide nothing about escapes (see `_NOTES`).
+    CLOSURE_CAPTURE = "closure_capture"
+    SELF_ASSIGNMENT = "self_assignment"
+    DEVIRTUALIZED = "devirtualized"
+    BOUNDS_CHECK_ELIDED = "bounds_check_elided"
+    ZERO_COPY_CONVERSION = "zero_copy_conversion"
+    UNSAFE_UINTPTR = "unsafe_uintptr"
+    BIG_FUNCTION = "big_function"
+    IMPRECISE_INTERFACE_CALL = "imprecise_interface_call"
+    LOOP_VARIABLE = "loop_variable"
+    OTHER = "other"  # a line of no known form, kept with its raw text
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +66,27 @@ _CAN_INLINE = re.compile(r"can inline (?P<name>.+?)(?: with cost (?P<cost>\d+) a
 _CANNOT_INTO = re.compile(r"cannot inline (?P<name>.+?) into (?P<caller>.+?): (?P<why>.*)$", re.S)
 _CANNOT = re.compile(r"cannot inline (?P<name>.+?): (?P<why>.*)$", re.S)
 _INLINING = re.compile(r"inlining call to (?P<name>.+?)(?: with score (?P<score>-?\d+))?$", re.S)
-_CAPTURING = re.compile(r"(?P<fn>.+?) capturing by (?:ref|value): (?P<name>\S+) ")
-_SELF_ASSIGN = re.compile(r"(?P<fn>.+?) ignoring self-assignment in ")
-_BIG = re.compile(r"function (?P<fn>.+) considered 'big'")
+# Notes `-m` prints besides its verdicts (cmd/compile's base.WarnfAt formats), each checked in the
+# output of `go build std`: (kind, pattern); groups `fn`, `name`, `detail` when the note has them.
+_NOTES: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (Kind.CLOSURE_CAPTURE,
+     re.compile(r"(?P<fn>.+?) capturing by (?P<detail>(?:ref|value): )(?P<name>\S+) \(.*\)$",
+                re.S)),
+    (Kind.SELF_ASSIGNMENT,
+     re.compile(r"(?P<fn>.+?) ignoring self-assignment in (?P<name>.*)$", re.S)),
+    (Kind.BOUNDS_CHECK_ELIDED, re.compile(r"index bounds check elided$")),
+    (Kind.DEVIRTUALIZED,
+     re.compile(r"(?:partially )?devirtualizing (?P<name>.+) to (?P<detail>[^ ]+)$", re.S)),
+    (Kind.ZERO_COPY_CONVERSION, re.compile(r"zero-copy string->\[\]byte conversion$")),
+    (Kind.UNSAFE_UINTPTR, re.compile(r"assuming (?P<name>\S+) is unsafe uintptr$")),
+    (Kind.UNSAFE_UINTPTR, re.compile(r"marking (?P<name>\S+) as escaping (?:\.\.\.)?uintptr$")),
+    (Kind.BIG_FUNCTION,
+     re.compile(r"function (?P<fn>.+) considered 'big'; reducing max cost of inlinees$", re.S)),
+    (Kind.IMPRECISE_INTERFACE_CALL, re.compile(r"imprecise interface call$")),
+    (Kind.LOOP_VARIABLE, re.compile(
+        r"loop variable (?P<name>\S+) now per-iteration, (?P<detail>(?:heap|stack)-allocated)"
+        r"(?: \(loop inlined into .*\))?$", re.S)),
+)  # fmt: skip
 
 Classified = tuple[Kind, str | None, str | None, str | None]  # kind, subject, function, detail
 
@@ -93,7 +122,7 @@ def _classify_inlining(msg: str) -> Classified | None:
         m = _CANNOT_INTO.match(msg)
         if m and m["why"].startswith("repeated recursive"):
             # A call site, not a function: JSON calls it cannotInlineCall.
-            return Kind.OTHER, m["name"], m["caller"], m["why"]
+            return Kind.CANNOT_INLINE_CALL, m["name"], m["caller"], m["why"]
         m = _CANNOT.match(msg)
         if m:
             return Kind.CANNOT_INLINE, m["name"], m["name"], m["why"]
@@ -118,12 +147,14 @@ def _classify_leak(msg: str) -> Classified | None:
 
 
 def _classify_other(msg: str) -> Classified:
-    """Known debugging messages carry a function name; everything else is plain `other`."""
-    for pat in (_CAPTURING, _SELF_ASSIGN, _BIG):
+    """A note of a known form gets its kind (with subject, function and detail where it names
+    them); only a line of no known form is `other`."""
+    for kind, pat in _NOTES:
         m = pat.match(msg)
         if m:
-            name = m.groupdict().get("name")
-            return Kind.OTHER, name, m["fn"], None
+            g = m.groupdict()
+            detail = g.get("detail")
+            return kind, g.get("name"), g.get("fn"), detail.rstrip(": ") if detail else None
     return Kind.OTHER, None, None, None
 
 

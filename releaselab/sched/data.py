@@ -27,7 +27,10 @@ QUANTILE_METHOD: Literal["linear"] = "linear"  # numpy's default (Hyndman-Fan 7)
 # The max (level 1) is left out: one outlier would set every panel's x range (tables have it).
 ECDF_LEVELS = (*(i / 100 for i in range(100)), 0.995, 0.999)
 ALPHA = stats.ALPHA
-HIVE = ("go", "gomaxprocs")
+HIVE = ("go", "gomaxprocs", "round", "order")  # the columns every row of a run carries
+# The per-run statistics a comparison of toolchains tests, for waits and for requests.
+COMPARED = ("p50", "p99")
+CONFIDENCE = 0.95
 # The histogram's first bucket, [0, 64 ns): where tracked round trips that skip Runnable land
 # (Running -> Syscall -> Running up to Go 1.25; Running -> Waiting -> Running of GC work).
 ROUND_TRIP_S = 64e-9
@@ -70,8 +73,13 @@ PARSED_WAIT = re.compile(
 )
 
 
-def _cell_columns(df: pl.DataFrame, go: str, gomaxprocs: int) -> pl.DataFrame:
-    return df.with_columns(go=pl.lit(go, pl.String()), gomaxprocs=pl.lit(gomaxprocs, pl.Int64()))
+def _cell_columns(df: pl.DataFrame, go: str, gomaxprocs: int, rnd: int, order: int) -> pl.DataFrame:
+    return df.with_columns(
+        go=pl.lit(go, pl.String()),
+        gomaxprocs=pl.lit(gomaxprocs, pl.Int64()),
+        round=pl.lit(rnd, pl.Int64()),
+        order=pl.lit(order, pl.Int64()),
+    )
 
 
 def windows(tasks: pl.DataFrame) -> pl.DataFrame:
@@ -86,7 +94,13 @@ def windows(tasks: pl.DataFrame) -> pl.DataFrame:
 
 
 def waits_frame(
-    waits: pl.DataFrame, tasks: pl.DataFrame, *, go: str, gomaxprocs: int
+    waits: pl.DataFrame,
+    tasks: pl.DataFrame,
+    *,
+    go: str,
+    gomaxprocs: int,
+    rnd: int = 1,
+    order: int = 1,
 ) -> pl.DataFrame:
     """traceconv's waits -> sched_waits rows; `window` is the workload running when the wait
     ended (whatever goroutine waited), `workload` the task the goroutine itself belongs to."""
@@ -95,7 +109,7 @@ def waits_frame(
     joined = base.join_asof(
         win.sort("hi"), left_on="end_ns", right_on="hi", strategy="forward"
     ).with_columns(window=pl.when(pl.col("end_ns") > pl.col("lo")).then(pl.col("window")))
-    out = _cell_columns(joined.sort("_i"), go, gomaxprocs)
+    out = _cell_columns(joined.sort("_i"), go, gomaxprocs, rnd, order)
     return out.select(
         [pl.col(c).cast(t) for c, t in catalog.schema("sched_waits").items()]
     )  # fmt: skip
@@ -109,7 +123,9 @@ def _edges(buckets: Sequence[float | None]) -> list[float]:
     ]  # fmt: skip
 
 
-def hist_frame(report: Mapping[str, Any], *, go: str, gomaxprocs: int) -> pl.DataFrame:
+def hist_frame(
+    report: Mapping[str, Any], *, go: str, gomaxprocs: int, rnd: int = 1, order: int = 1
+) -> pl.DataFrame:
     """Every histogram of the lab's -metrics JSON -> sched_hist rows: one per bucket per
     workload, counting what happened during that workload (its snapshot's delta)."""
     rows: list[dict[str, object]] = []
@@ -133,12 +149,14 @@ def hist_frame(report: Mapping[str, Any], *, go: str, gomaxprocs: int) -> pl.Dat
             ]  # fmt: skip
     schema = catalog.schema("sched_hist")
     df = pl.DataFrame(rows, schema={k: v for k, v in schema.items() if k not in HIVE})
-    return _cell_columns(df, go, gomaxprocs).select(list(schema))
+    return _cell_columns(df, go, gomaxprocs, rnd, order).select(list(schema))
 
 
-def requests_frame(requests: pl.DataFrame, *, go: str, gomaxprocs: int) -> pl.DataFrame:
+def requests_frame(
+    requests: pl.DataFrame, *, go: str, gomaxprocs: int, rnd: int = 1, order: int = 1
+) -> pl.DataFrame:
     """The lab's -requests CSV -> sched_requests rows."""
-    return _cell_columns(requests, go, gomaxprocs).select(
+    return _cell_columns(requests, go, gomaxprocs, rnd, order).select(
         [pl.col(c).cast(t) for c, t in catalog.schema("sched_requests").items()]
     )
 
@@ -192,60 +210,122 @@ def ecdf_points(
     return long.join(lv, on="_i").select(*keys, "level", value).sort(*keys, "level")
 
 
-def compare_rows(
-    df: pl.DataFrame, value: str, keys: Sequence[str], baseline: str
-) -> list[dict[str, Any]]:
-    """The rows of compare_to_baseline before the Holm adjustment, one per toolchain and group,
-    in (keys..., go) order. A frame holding whole groups gives the same rows whether it is the
-    whole dataset or one slice of it, so the report can go slice by slice (table_of_comparisons
-    adjusts them together)."""
-    rows = []
-    data = df.select(*dict.fromkeys([*keys, "go", value])).filter(pl.col(value).is_not_null())
-    for key, grp in data.sort([*keys, "go"]).group_by(list(keys), maintain_order=True):
-        by_go = {
-            str(g): sub[value].to_numpy().astype(np.float64)
-            for (g,), sub in grp.group_by(["go"], maintain_order=True)
-        }
-        base = by_go.get(baseline)
-        # scipy.stats is imported where used: it costs ~0.5 s, every sched cell imports this
-        from scipy import stats as sps  # noqa: PLC0415
+def run_summary(waits: pl.DataFrame, requests: pl.DataFrame, *, seed: int) -> pl.DataFrame:
+    """sched_runs rows of one or more runs: count and quantiles per run and workload of the
+    waits of the workload's own goroutines (what = wait) and of the requests (what = request).
 
-        for g, x in by_go.items():
-            if g == baseline or base is None or len(x) == 0 or len(base) == 0:
-                continue
-            u, p = sps.mannwhitneyu(x, base, alternative="two-sided", method="asymptotic")
-            rows.append({
-                **dict(zip(keys, key, strict=True)), "go": g, "baseline": baseline,
-                "n": len(x), "n_baseline": len(base),
-                "p50": float(np.median(x)), "p50_baseline": float(np.median(base)),
-                "superiority": float(u) / (len(x) * len(base)),
-                "p_value": 1.0 if math.isnan(p) else float(p),
-            })  # fmt: skip
-    return rows
-
-
-def table_of_comparisons(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> pl.DataFrame:
-    """compare_rows (of one frame or of several slices) as a table, Holm-adjusted over all."""
-    if not rows:
-        return pl.DataFrame()
-    order = [*keys, "go"]
-    rows = sorted(rows, key=lambda r: tuple(r[k] for k in order))
-    out = pl.DataFrame(rows).with_columns(p50_ratio=pl.col("p50") / pl.col("p50_baseline"))
-    adj = stats.holm(out["p_value"].to_numpy().astype(np.float64))
-    return out.with_columns(p_adjusted=pl.Series(adj), significant=pl.Series(adj) < ALPHA).sort(
-        order
+    waits and requests carry go, gomaxprocs, round and order (sched_waits, sched_requests)."""
+    run = ["go", "gomaxprocs", "round", "order"]
+    parts = [
+        latency_summary(waits.filter(pl.col("workload").is_not_null()), "wait_ns",
+                        [*run, "workload"]).with_columns(what=pl.lit("wait")),
+        latency_summary(requests, "latency_ns", [*run, "workload"]).with_columns(
+            what=pl.lit("request")),
+    ]  # fmt: skip
+    schema = catalog.schema("sched_runs")
+    return (
+        pl.concat(parts, how="diagonal_relaxed")
+        .rename({"p99.9": "p999"})
+        .with_columns(seed=pl.lit(seed))
+        .select([pl.col(c).cast(t) for c, t in schema.items()])
     )
 
 
-def compare_to_baseline(
-    df: pl.DataFrame, value: str, keys: Sequence[str], baseline: str
-) -> pl.DataFrame:
-    """Each toolchain against `baseline` per group: two-sided Mann-Whitney U, Holm-adjusted over
-    every comparison in the frame, with the effect sizes a p-value alone hides.
+def _u_null_cdf(m: int, n: int) -> npt.NDArray[np.float64]:
+    """P(U <= u), u = 0..m*n, of the Mann-Whitney U of samples of m and n without ties."""
+    # ways[j][u]: arrangements of i x-values and j y-values with U = u, built up over i
+    ways = [np.zeros(m * n + 1) for _ in range(n + 1)]
+    for j in range(n + 1):
+        ways[j][0] = 1.0
+    for _ in range(m):
+        new = [np.zeros(m * n + 1) for _ in range(n + 1)]
+        new[0][0] = 1.0
+        for j in range(1, n + 1):
+            shifted = np.zeros(m * n + 1)
+            shifted[j:] = ways[j][: m * n + 1 - j]  # the new x is above all j y-values
+            new[j] = new[j - 1] + shifted
+        ways = new
+    counts = ways[n]
+    cdf: npt.NDArray[np.float64] = np.cumsum(counts) / counts.sum()
+    return cdf
 
-    p equals stats.mann_whitney_p (benchmath's normal approximation with tie and continuity
-    correction) at these sample sizes; scipy also returns U, from which P(X > base) + P(=)/2."""
-    return table_of_comparisons(compare_rows(df, value, keys, baseline), keys)
+
+def ratio_interval(
+    x: Sequence[float], base: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float, float]:
+    """(estimate, low, high) of the ratio x / base: the median of all pairwise ratios
+    (Hodges-Lehmann on the log scale) and the distribution-free interval that inverts the
+    two-sided Mann-Whitney test (order statistics of the pairwise ratios picked from U's exact
+    null distribution); the ends are the smallest and largest ratio when the samples are too
+    small for the level. NaN when a baseline value is not positive."""
+    b = np.asarray(base, dtype=np.float64)
+    a = np.asarray(x, dtype=np.float64)
+    if a.size == 0 or b.size == 0 or (b <= 0).any():
+        return math.nan, math.nan, math.nan
+    r = np.sort((a[:, None] / b[None, :]).ravel())
+    cdf = _u_null_cdf(a.size, b.size)
+    # c: the largest count with P(U <= c - 1) <= alpha/2; the interval is [r_(c), r_(mn+1-c)]
+    c = int(np.searchsorted(cdf, (1 - confidence) / 2, side="right"))
+    c = max(c, 1)
+    return float(np.median(r)), float(r[c - 1]), float(r[r.size - c])
+
+
+def compare_runs(
+    runs: pl.DataFrame,
+    baseline: str,
+    *,
+    statistics: Sequence[str] = COMPARED,
+    keys: Sequence[str] = ("what", "workload", "gomaxprocs"),
+) -> list[dict[str, Any]]:
+    """Each toolchain against `baseline` on the per-run statistics of sched_runs, per group of
+    keys and statistic: k runs against k runs. p is benchstat's two-sided Mann-Whitney U
+    (stats.mann_whitney_p, exact at these sizes); the ratio and its interval are those of
+    ratio_interval. Rows before the Holm adjustment (table_of_runs adjusts a family)."""
+    rows: list[dict[str, Any]] = []
+    data = runs.sort([*keys, "go", "round"])
+    for key, grp in data.group_by(list(keys), maintain_order=True):
+        by_go = {str(g): sub for (g,), sub in grp.group_by(["go"], maintain_order=True)}
+        base = by_go.get(baseline)
+        if base is None:
+            continue
+        for g, sub in by_go.items():
+            if g == baseline:
+                continue
+            for st in statistics:
+                x = sub[st].drop_nulls().to_list()
+                b = base[st].drop_nulls().to_list()
+                if not x or not b:
+                    continue
+                est, lo, hi = ratio_interval(x, b)
+                rows.append({
+                    **dict(zip(keys, key, strict=True)), "statistic": st, "go": g,
+                    "baseline": baseline, "runs": len(x), "runs_baseline": len(b),
+                    "value": float(np.median(x)), "value_baseline": float(np.median(b)),
+                    "ratio": est, "ratio_low": lo, "ratio_high": hi,
+                    "p_value": stats.mann_whitney_p(x, b),
+                })  # fmt: skip
+    return rows
+
+
+def table_of_runs(rows: Sequence[Mapping[str, Any]], alpha: float = ALPHA) -> pl.DataFrame:
+    """compare_runs rows as a table, Holm-adjusted over all of them (one family)."""
+    if not rows:
+        return pl.DataFrame()
+    out = pl.DataFrame(list(rows))
+    adj = stats.holm(out["p_value"].to_numpy().astype(np.float64))
+    return out.with_columns(
+        raw_significant=pl.col("p_value") <= alpha,
+        p_adjusted=pl.Series(adj),
+        significant=pl.Series(adj) < alpha,
+    )
+
+
+def aa_counts(table: pl.DataFrame, label_a: str, label_b: str) -> tuple[int, int, int]:
+    """(comparisons, significant before correction, after Holm) of label_b against label_a."""
+    if table.is_empty():
+        return 0, 0, 0
+    t = table.filter((pl.col("go") == label_b) & (pl.col("baseline") == label_a))
+    return t.height, int(t["raw_significant"].sum()), int(t["significant"].sum())
 
 
 # --- the runtime/metrics histogram against the trace ------------------------------------------
@@ -298,7 +378,7 @@ def _gof(sample: npt.NDArray[np.int64], population: npt.NDArray[np.int64]) -> tu
         return math.nan, len(exp_m)
     f = min(n / total, 0.99)
     chi2 = sum((a - b) ** 2 / b for a, b in zip(obs_m, exp_m, strict=True)) / (1 - f)
-    from scipy import stats as sps  # noqa: PLC0415 - see compare_to_baseline
+    from scipy import stats as sps  # noqa: PLC0415 - ~0.5 s to import; only the report uses it
 
     return float(sps.chi2.sf(chi2, len(exp_m) - 1)), len(exp_m)
 

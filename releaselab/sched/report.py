@@ -11,7 +11,6 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import altair as alt
 import polars as pl
@@ -53,34 +52,29 @@ class Aggregates:
 
     summary: pl.DataFrame  # sched_data.latency_summary per KEYS
     ecdf: pl.DataFrame  # sched_data.ecdf_points per KEYS
-    comparison: pl.DataFrame  # sched_data.table_of_comparisons per workload x GOMAXPROCS
     undetermined: int  # samples with no value
 
 
 def aggregate(
-    slices: Iterable[pl.DataFrame], value: str, baseline: str, *, owned_only: bool = False
+    slices: Iterable[pl.DataFrame], value: str, *, owned_only: bool = False
 ) -> Aggregates:
     """The aggregates of a dataset read one slice at a time, so that only one slice of the raw
     samples is in memory (all of go=all's sched_waits at once took 2.6 GiB).
 
-    Each slice must hold whole workload x GOMAXPROCS groups: then every summary, ECDF and
-    comparison comes from the same samples as from the whole dataset, and only the Holm
-    adjustment needs them all (done on the joined rows). owned_only drops rows with no
-    workload (the runtime's own goroutines' waits)."""
+    Each slice must hold whole workload x GOMAXPROCS groups: then every summary and ECDF comes
+    from the same samples as from the whole dataset. owned_only drops rows with no workload (the
+    runtime's own goroutines' waits)."""
     summaries, points = [], []
-    cmp_rows: list[dict[str, Any]] = []
     undetermined = 0
     for df in slices:
         own = df.filter(pl.col("workload").is_not_null()) if owned_only else df
         undetermined += own.filter(pl.col(value).is_null()).height
         summaries.append(sched_data.latency_summary(own, value, KEYS))
         points.append(sched_data.ecdf_points(own, value, KEYS))
-        cmp_rows += sched_data.compare_rows(own, value, KEYS[:2], baseline)
         del df, own
     return Aggregates(
         summary=pl.concat(summaries).sort(KEYS),
         ecdf=pl.concat(points).sort(*KEYS, "level"),
-        comparison=sched_data.table_of_comparisons(cmp_rows, KEYS[:2]),
         undetermined=undetermined,
     )
 
@@ -103,37 +97,115 @@ def hist_against_trace(slices: Iterable[pl.DataFrame], hist: pl.DataFrame) -> pl
     return pl.DataFrame(rows) if rows else pl.DataFrame()
 
 
-def summary_table(df: pl.DataFrame, value: str, order: Sequence[str], what: str) -> Table:
-    """count, p50 ... max (µs) per workload x GOMAXPROCS x toolchain."""
-    return _summary_table(sched_data.latency_summary(df, value, KEYS), order, what)
-
-
-def _summary_table(s: pl.DataFrame, order: Sequence[str], what: str) -> Table:
+def runs_table(runs: pl.DataFrame, what: str, order: Sequence[str]) -> Table:
+    """Per workload x GOMAXPROCS x toolchain: runs, and the median over runs of each run's
+    count and quantiles (µs), with the range over runs of p50 and p99."""
+    r = runs.filter(pl.col("what") == what)
+    levels = ("p50", "p90", "p99", "p999", "max")
+    s = r.group_by("workload", "gomaxprocs", "go").agg(
+        runs=pl.len(),
+        count=pl.col("count").median(),
+        **{n: pl.col(n).median() for n in levels},
+        **{f"{n}_lo": pl.col(n).min() for n in ("p50", "p99")},
+        **{f"{n}_hi": pl.col(n).max() for n in ("p50", "p99")},
+    )
     s = s.sort("workload", "gomaxprocs", _order(s, "go", order))
-    cols = ("workload", "GOMAXPROCS", "go", "count", *(f"{n} (µs)" for n in
-            sched_data.LEVEL_NAMES), "max (µs)")  # fmt: skip
+    cols = (f"{what}s: workload", "GOMAXPROCS", "go", "runs", "count per run", "p50 (µs)",
+            "p50 range", "p90 (µs)", "p99 (µs)", "p99 range", "p99.9 (µs)", "max (µs)")  # fmt: skip
     rows: list[tuple[Cell, ...]] = [
-        (r["workload"], r["gomaxprocs"], r["go"], r["count"],
-         *(_us(r[n]) for n in sched_data.LEVEL_NAMES), _us(r["max"]))
-        for r in s.iter_rows(named=True)
+        (x["workload"], x["gomaxprocs"], x["go"], x["runs"], x["count"], _us(x["p50"]),
+         _range(x["p50_lo"], x["p50_hi"]), _us(x["p90"]), _us(x["p99"]),
+         _range(x["p99_lo"], x["p99_hi"]), _us(x["p999"]), _us(x["max"]))
+        for x in s.iter_rows(named=True)
     ]  # fmt: skip
-    return Table(tuple(f"{what}: {c}" if i == 0 else c for i, c in enumerate(cols)), tuple(rows))
+    return Table(cols, tuple(rows))
+
+
+def _range(lo: float, hi: float) -> str:
+    return f"{lo * US:.3g}-{hi * US:.3g}"
 
 
 def comparison_table(cmp: pl.DataFrame, order: Sequence[str], what: str) -> Table:
-    """Each toolchain against the baseline per workload x GOMAXPROCS."""
-    cols = (f"{what}: workload", "GOMAXPROCS", "go", "n", "p50 (µs)", "base p50 (µs)",
-            "p50 ratio", "P(slower)", "p (Holm)", "significant")  # fmt: skip
+    """Each toolchain against the baseline per workload x GOMAXPROCS x statistic, run against
+    run (sched_data.compare_runs, Holm over the table)."""
+    cols = (f"{what}: workload", "GOMAXPROCS", "statistic", "go", "runs", "value (µs)",
+            "baseline (µs)", "ratio", "95% interval", "p (Holm)", "significant")  # fmt: skip
     if cmp.is_empty():
         return Table(cols, ())
-    cmp = cmp.sort("workload", "gomaxprocs", _order(cmp, "go", order))
+    cmp = cmp.sort("workload", "gomaxprocs", "statistic", _order(cmp, "go", order))
     rows: list[tuple[Cell, ...]] = [
-        (r["workload"], r["gomaxprocs"], r["go"], r["n"], _us(r["p50"]), _us(r["p50_baseline"]),
-         r["p50_ratio"], r["superiority"], _p(r["p_adjusted"]),
+        (r["workload"], r["gomaxprocs"], r["statistic"], r["go"],
+         f"{r['runs']} vs {r['runs_baseline']}", _us(r["value"]), _us(r["value_baseline"]),
+         _num(r["ratio"]), _interval(r["ratio_low"], r["ratio_high"]), r["p_adjusted"],
          "yes" if r["significant"] else "no")
         for r in cmp.iter_rows(named=True)
     ]  # fmt: skip
     return Table(cols, tuple(rows))
+
+
+FEW = 1000  # waits per run below which a run's p99.9 is about its largest wait
+
+
+def _few_waits(runs: pl.DataFrame) -> str:
+    """Which workloads have so few waits per run that their tail quantiles are their maxima."""
+    med = (
+        runs.filter(pl.col("what") == "wait")
+        .group_by("workload")
+        .agg(pl.col("count").median())
+        .filter(pl.col("count") < FEW)
+        .sort("workload")
+    )
+    if med.is_empty():
+        return ""
+    names = ", ".join(f"{r['workload']} ({r['count']:.0f})" for r in med.iter_rows(named=True))
+    return (
+        f" Workloads with few waits per run (median): {names}; in those a run's p99 and "
+        "p99.9 are about its largest waits."
+    )
+
+
+def _interval(lo: float, hi: float) -> str:
+    return "" if math.isnan(lo) else f"{lo:.3f}-{hi:.3f}"
+
+
+def comparisons(runs: pl.DataFrame, baseline: str) -> dict[str, pl.DataFrame]:
+    """The family of each table (waits, requests): Holm over each."""
+    return {
+        what: sched_data.table_of_runs(
+            sched_data.compare_runs(runs.filter(pl.col("what") == what), baseline)
+        )
+        for what in ("wait", "request")
+    }
+
+
+def aa_text(
+    cmp: dict[str, pl.DataFrame], pairs: Sequence[tuple[str, str]], bench: pl.DataFrame | None
+) -> str:
+    """The measured false-positive rate of each A/A pair: sched tables and benchmarks."""
+    from releaselab.bench import stats  # noqa: PLC0415 - only with an A/A pair
+
+    parts = []
+    for a, b in pairs:
+        n = raw = adj = 0
+        for table in cmp.values():
+            t = sched_data.aa_counts(table, a, b)
+            n, raw, adj = n + t[0], raw + t[1], adj + t[2]
+        if not n:
+            continue
+        text = (
+            f"A/A {a} vs {b} (one toolchain under two labels): {raw}/{n} scheduling "
+            f"comparisons significant before correction ({raw / n:.1%}; alpha "
+            f"{sched_data.ALPHA}), {adj} after Holm"
+        )
+        if bench is not None and bench.height:
+            aa = stats.aa_false_positive_rate(bench, a, b)
+            if aa.n_comparisons:
+                text += (
+                    f"; benchmarks: {aa.n_significant_raw}/{aa.n_comparisons} ({aa.rate:.1%}), "
+                    f"{aa.n_significant_adjusted} after Holm"
+                )
+        parts.append(text + ".")
+    return " ".join(parts)
 
 
 def ecdf_chart(
@@ -244,24 +316,33 @@ def hist_findings(hv: pl.DataFrame, order: Sequence[str]) -> str:
     return " ".join(text)
 
 
+FIRST_RUN = 1  # the round whose trace and rows the distribution sections show
+
+
 def build_sections(
     waits: pl.DataFrame,
     hist: pl.DataFrame,
     requests: pl.DataFrame,
+    runs: pl.DataFrame,
     *,
     order: Sequence[str],
     baseline: str,
     figures_dir: Path,
+    aa_pairs: Sequence[tuple[str, str]] = (),
+    bench: pl.DataFrame | None = None,
 ) -> list[Section]:
-    """All sched sections from the three datasets (waits need go, gomaxprocs, workload,
-    window, wait_ns)."""
+    """All sched sections: waits (go, gomaxprocs, workload, window, wait_ns), hist and
+    requests of the first run of each cell, and sched_runs of every run."""
     return assemble(
-        aggregate([waits], "wait_ns", baseline, owned_only=True),
+        aggregate([waits], "wait_ns", owned_only=True),
         hist_against_trace([waits], hist),
         requests,
+        runs,
         order=order,
         baseline=baseline,
         figures_dir=figures_dir,
+        aa_pairs=aa_pairs,
+        bench=bench,
     )
 
 
@@ -269,12 +350,16 @@ def assemble(
     w: Aggregates,
     hv: pl.DataFrame,
     requests: pl.DataFrame,
+    runs: pl.DataFrame,
     *,
     order: Sequence[str],
     baseline: str,
     figures_dir: Path,
+    aa_pairs: Sequence[tuple[str, str]] = (),
+    bench: pl.DataFrame | None = None,
 ) -> list[Section]:
-    """All sched sections from the waits' aggregates, hist_against_trace and the requests."""
+    """All sched sections from the first runs' waits aggregates, hist_against_trace and
+    requests, and every run's summaries."""
     undetermined = w.undetermined
     figs = [
         figures.render(
@@ -283,11 +368,12 @@ def assemble(
             "sched_waits_ecdf",
         )
     ]
-    tables = [_summary_table(w.summary, order, "waits")]
-    cmp_tables = [comparison_table(w.comparison, order, "waits")]
+    tables = [runs_table(runs, "wait", order)]
+    cmp = comparisons(runs, baseline)
+    cmp_tables = [comparison_table(cmp["wait"], order, "waits")]
     if requests.height:
-        r = aggregate([requests], "latency_ns", baseline)
-        tables.append(_summary_table(r.summary, order, "requests"))
+        r = aggregate([requests], "latency_ns")
+        tables.append(runs_table(runs, "request", order))
         figs.append(
             figures.render(
                 ecdf_chart(r.ecdf, "latency_ns", order, "request latency (µs, log)"),
@@ -295,7 +381,10 @@ def assemble(
                 "sched_requests_ecdf",
             )
         )
-        cmp_tables.append(comparison_table(r.comparison, order, "requests"))
+        cmp_tables.append(comparison_table(cmp["request"], order, "requests"))
+    n_runs = runs.group_by("go", "gomaxprocs").agg(pl.col("round").n_unique())["round"].to_list()
+    k = "/".join(map(str, sorted(set(n_runs))))
+    aa = aa_text(cmp, aa_pairs, bench)
     return [
         Section(
             "Scheduling latency",
@@ -303,11 +392,16 @@ def assemble(
                 "Scheduling waits are the Runnable -> Running transitions of each workload's "
                 "own goroutines in the runtime trace (converted by tools/traceconv; runtime "
                 "goroutines such as the background sweeper excluded), request latency is "
-                "end to end per request of the serve workload. Quantiles are linear "
-                f"interpolations; {undetermined} waits with no known start (Runnable at a "
-                "trace generation boundary) are left out. The ECDFs are drawn from "
-                f"{len(sched_data.ECDF_LEVELS)} fixed quantile levels per line; each panel has "
-                "its own x range."
+                f"end to end per request of the serve workload. Every cell ran {k} times as "
+                "separate processes, in interleaved rounds shuffled from labs.sched.seed; the "
+                "tables give the median over runs of each run's count and quantiles (linear "
+                "interpolation), and the range over runs of p50 and p99."
+                + _few_waits(runs)
+                + " The ECDFs are those "
+                f"of the first run of each cell (its trace is kept in data/raw/sched), drawn "
+                f"from {len(sched_data.ECDF_LEVELS)} fixed quantile levels per line, each "
+                f"panel with its own x range; {undetermined} waits of those runs with no known "
+                "start (Runnable at a trace generation boundary) are left out."
             ),
             tables=tuple(tables),
             figures=tuple(figs),
@@ -315,27 +409,30 @@ def assemble(
         Section(
             "Scheduling latency across toolchains",
             text=(
-                f"Each toolchain against the baseline go {baseline}, per workload and "
-                "GOMAXPROCS: two-sided Mann-Whitney U (p as benchstat computes it at these "
-                f"sizes), Holm-Bonferroni over each table, significant at alpha "
-                f"{sched_data.ALPHA}. P(slower) = P(wait > baseline wait) + P(equal)/2: 0.5 "
-                "means no shift. With 10^4-10^5 waits per cell tiny shifts test significant, "
-                "and waits within one run are not independent (a run-queue backlog delays "
-                "its neighbours), so the p-values are optimistic: read the p50 ratio and "
-                "P(slower) for the size of a difference, and repeat runs before trusting one."
+                f"Each toolchain against the baseline go {baseline}, per workload, GOMAXPROCS "
+                "and statistic (each run's p50 and p99), run against run: the runs are the "
+                "unit of replication (waits within one run are not independent: a run-queue "
+                "backlog delays its neighbours), so a test compares the k values of one "
+                "toolchain's runs with the baseline's k. value: median over runs; ratio: "
+                "median of all run-to-run ratios, with the 95% distribution-free interval "
+                "that inverts the Mann-Whitney test (per comparison, not Holm-adjusted); p: "
+                "two-sided Mann-Whitney U as benchstat "
+                f"computes it (exact at these sizes), Holm-Bonferroni over each table, "
+                f"significant below alpha {sched_data.ALPHA}. No p-value here pools the waits "
+                "of different runs." + (f" {aa}" if aa else "")
             ),
             tables=tuple(cmp_tables),
         ),
         Section(
             "runtime/metrics /sched/latencies against the trace",
             text=(
-                "For each workload window (from the previous workload's end to this one's, "
-                "the span of the lab's metrics snapshot delta) the trace waits of every "
-                "goroutine that started running in the window are binned with the "
-                "histogram's own bucket edges, then compared: count ratio, KS D (largest "
-                "gap between the two binned CDFs), the bucket holding p50/p90/p99 of each, "
-                "and a chi-square test that the histogram is a random 1-in-8 subset of the "
-                "trace's waits (buckets merged to >= 5 expected, finite-population "
+                "For each workload window of the first run of each cell (from the previous "
+                "workload's end to this one's, the span of the lab's metrics snapshot delta) "
+                "the trace waits of every goroutine that started running in the window are "
+                "binned with the histogram's own bucket edges, then compared: count ratio, KS "
+                "D (largest gap between the two binned CDFs), the bucket holding p50/p90/p99 "
+                "of each, and a chi-square test that the histogram is a random 1-in-8 subset "
+                "of the trace's waits (buckets merged to >= 5 expected, finite-population "
                 "correction). " + hist_findings(hv, order)
             ),
             tables=(hist_table(hv, order),) if hv.height else (),
@@ -344,13 +441,14 @@ def assemble(
 
 
 def waits_slices(parquet_root: Path, by_workload: bool) -> Iterator[pl.DataFrame]:
-    """sched_waits one GOMAXPROCS (a partition: only its files are read) or one workload x
-    GOMAXPROCS at a time; by workload leaves out the waits of no workload and window."""
+    """sched_waits of the first run of each cell, one GOMAXPROCS (a partition: only its files
+    are read) or one workload x GOMAXPROCS at a time; by workload leaves out the waits of no
+    workload and window."""
     cols = ["go", "gomaxprocs", "workload", "wait_ns"] if by_workload else ["go", "gomaxprocs",
             "window", "wait_ns"]  # fmt: skip
     # Categorical: a 4-byte code per row instead of a string view
     strings = pl.col(cols[0], cols[2]).cast(pl.Categorical)
-    scan = store.scan("sched_waits", parquet_root)
+    scan = store.scan("sched_waits", parquet_root).filter(pl.col("round") == FIRST_RUN)
     keys = ["gomaxprocs", "workload"] if by_workload else ["gomaxprocs"]
     cells = scan.select(keys).unique().drop_nulls().sort(keys).collect()
     for cell in cells.iter_rows(named=True):
@@ -359,19 +457,29 @@ def waits_slices(parquet_root: Path, by_workload: bool) -> Iterator[pl.DataFrame
 
 
 def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[Section]:
-    hist = store.scan("sched_hist", parquet_root).collect()
+    first = pl.col("round") == FIRST_RUN
+    hist = store.scan("sched_hist", parquet_root).filter(first).collect()
     requests = (
-        store.scan("sched_requests", parquet_root).collect()
+        store.scan("sched_requests", parquet_root).filter(first).collect()
         if (parquet_root / "sched_requests").is_dir()
         else pl.DataFrame(schema=catalog.schema("sched_requests"))
     )
-    labels = store.scan("sched_waits", parquet_root).select(pl.col("go").unique()).collect()
-    order = display_order([*cfg.go.labels, *labels["go"].to_list()], cfg.baseline)
+    runs = store.scan("sched_runs", parquet_root).collect()
+    order = display_order([*cfg.go.labels, *runs["go"].unique().to_list()], cfg.baseline)
+    pairs = cfg.aa_pairs
+    bench = (
+        store.scan("bench", parquet_root).collect()
+        if pairs and (parquet_root / "bench").is_dir()
+        else None
+    )
     return assemble(
-        aggregate(waits_slices(parquet_root, by_workload=True), "wait_ns", cfg.baseline),
+        aggregate(waits_slices(parquet_root, by_workload=True), "wait_ns"),
         hist_against_trace(waits_slices(parquet_root, by_workload=False), hist),
         requests,
+        runs,
         order=order,
         baseline=cfg.baseline,
         figures_dir=figures_dir,
+        aa_pairs=pairs,
+        bench=bench,
     )

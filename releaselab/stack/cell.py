@@ -24,6 +24,7 @@ CSV_COLUMNS = (
     "starting_size_bytes", "gc_cycles", "memstats_stack_inuse",
 )  # fmt: skip
 SORT_BY = ("godebug", "t_ns", "kind", "scenario", "phase")
+RUN_DIR = "round={}"  # one run's CSVs and meta JSONs, inside data/raw/stack/go=L/gomaxprocs=N/
 _SLUG_BAD = re.compile(r"[^A-Za-z0-9._=+-]+")
 
 
@@ -40,8 +41,11 @@ def variant_name(godebug: str) -> str:
     return _SLUG_BAD.sub("_", godebug.replace(",", "+")) if godebug else "default"
 
 
-def parse_csv(text: str, *, go: str, gomaxprocs: int, godebug: str) -> pl.DataFrame:
-    """The lab's CSV -> rows of the `stack` dataset; an empty field (metric absent) is null."""
+def parse_csv(
+    text: str, *, go: str, gomaxprocs: int, godebug: str, rnd: int = 1, order: int = 1
+) -> pl.DataFrame:
+    """The lab's CSV -> rows of the `stack` dataset (round rnd, `order` in the session); an
+    empty field (metric absent) is null."""
     header = tuple(text.split("\n", 1)[0].strip().split(","))
     if header != CSV_COLUMNS:
         raise StackLabError(
@@ -54,10 +58,8 @@ def parse_csv(text: str, *, go: str, gomaxprocs: int, godebug: str) -> pl.DataFr
     # polars 2.1 panics (PanicException, a BaseException) on a lone '"' at the very end.
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as err:
         raise StackLabError(f"stack-growth CSV does not parse: {err}") from err
-    keys = pl.DataFrame(
-        {"go": [go], "gomaxprocs": [gomaxprocs], "godebug": [godebug]},
-        schema={k: schema[k] for k in ("go", "gomaxprocs", "godebug")},
-    )
+    run = {"go": go, "gomaxprocs": gomaxprocs, "round": rnd, "order": order, "godebug": godebug}
+    keys = pl.DataFrame({k: [v] for k, v in run.items()}, schema={k: schema[k] for k in run})
     return keys.join(df, how="cross").select(list(schema))
 
 
@@ -83,6 +85,8 @@ def run_variant(
     godebug: str,
     interval: str,
     timeout: float,
+    rnd: int = 1,
+    order: int = 1,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Run the lab once with GODEBUG=godebug; keep its CSV and meta JSON in raw_dir."""
     name = variant_name(godebug)
@@ -99,7 +103,8 @@ def run_variant(
     meta = _lab_json(meta_path, tc, binary)
     check_meta(meta, tc, gomaxprocs=gomaxprocs, godebug=godebug)
     text = csv.read_text(encoding="utf-8")
-    return parse_csv(text, go=tc.label, gomaxprocs=gomaxprocs, godebug=godebug), meta
+    df = parse_csv(text, go=tc.label, gomaxprocs=gomaxprocs, godebug=godebug, rnd=rnd, order=order)
+    return df, meta
 
 
 def run_overhead(

@@ -21,7 +21,8 @@ from releaselab.report.render import Section, Table
 
 MIB = 1024 * 1024
 KIB = 1024
-RUN = ("go", "gomaxprocs", "godebug")  # one run of the lab
+RUN = ("go", "gomaxprocs", "round", "godebug")  # one run of the lab (one process)
+CELL = ("go", "gomaxprocs", "godebug")  # one overhead measurement (round 1 of a cell)
 PHASE = ("scenario", "phase")
 SCENARIOS = ("deep", "wave", "release", "churn")  # charted, in run order; `setup` is table-only
 CHART_ROWS = 4_000  # line rows after bucketing: under Altair's 5,000-row guard with the bands
@@ -84,22 +85,85 @@ def phase_table(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _mib(value: int | None) -> str:
+def _mib(value: float | None) -> str:
     return "" if value is None else f"{value / MIB:.2f}"
 
 
-def peak_final_tables(phases: pl.DataFrame) -> list[tuple[int, Table]]:
-    """Per GOMAXPROCS: one row per phase and toolchain, peak/final MiB per GODEBUG variant."""
-    variants = sorted(set(phases["godebug"]))
-    cols = ["scenario", "phase", "toolchain"]
-    for v in variants:
-        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})"]
+def _spread(values: Sequence[int]) -> str:
+    """median [min-max] over runs, MiB (one run: its value)."""
+    if not values:
+        return ""
+    v = sorted(values)
+    mid = (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+    return _mib(mid) if v[0] == v[-1] else f"{_mib(mid)} [{_mib(v[0])}-{_mib(v[-1])}]"
+
+
+def run_ranges(phases: pl.DataFrame) -> pl.DataFrame:
+    """Per GOMAXPROCS, phase, toolchain and GODEBUG: runs, and the min, median and max over runs
+    of peak and final StackInuse."""
+    return phases.group_by("gomaxprocs", *PHASE, "go", "godebug").agg(
+        runs=pl.len(),
+        phase_order=pl.col("phase_order").first(),
+        **{f"{q}_{f}": getattr(pl.col(q), f)() for q in ("peak_bytes", "final_bytes")
+           for f in ("min", "median", "max")},
+        peak_values=pl.col("peak_bytes").sort(),
+        final_values=pl.col("final_bytes").sort(),
+    )  # fmt: skip
+
+
+def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFrame:
+    """Every (GOMAXPROCS, phase, GODEBUG, toolchain, quantity) whose range over runs does not
+    overlap the baseline toolchain's: a release difference (the only kind the report flags).
+    direction is `higher` or `lower` than the baseline."""
+    r = run_ranges(phases)
+    base = baseline or toolchain_order(r["go"])[0]
+    keys = ["gomaxprocs", *PHASE, "godebug"]
+    b = r.filter(pl.col("go") == base).select(
+        *keys, *(pl.col(f"{q}_{f}").alias(f"b_{q}_{f}") for q in ("peak_bytes", "final_bytes")
+                 for f in ("min", "max"))
+    )  # fmt: skip
+    j = r.filter(pl.col("go") != base).join(b, on=keys)
     out = []
-    for (procs,), part in phases.partition_by("gomaxprocs", as_dict=True).items():
+    for q in ("peak_bytes", "final_bytes"):
+        hi = pl.col(f"{q}_min") > pl.col(f"b_{q}_max")
+        lo = pl.col(f"{q}_max") < pl.col(f"b_{q}_min")
+        out.append(
+            j.filter(hi | lo).select(
+                *keys,
+                "go",
+                quantity=pl.lit(q.removesuffix("_bytes")),
+                direction=pl.when(hi).then(pl.lit("higher")).otherwise(pl.lit("lower")),
+                runs=pl.col("runs"),
+                median=pl.col(f"{q}_median"),
+                lo=pl.col(f"{q}_min"),
+                hi=pl.col(f"{q}_max"),
+                baseline=pl.lit(base),
+                base_lo=pl.col(f"b_{q}_min"),
+                base_hi=pl.col(f"b_{q}_max"),
+            )
+        )
+    return pl.concat(out).sort("gomaxprocs", *PHASE, "godebug", "go", "quantity")
+
+
+def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list[tuple[int, Table]]:
+    """Per GOMAXPROCS: one row per phase and toolchain; per GODEBUG variant peak and final MiB
+    as median [min-max] over runs, and what differs from the baseline (ranges not overlapping)."""
+    variants = sorted(set(phases["godebug"]))
+    ranges = run_ranges(phases)
+    base = baseline or toolchain_order(ranges["go"])[0]
+    diff = differences(phases, base)
+    cols = ["scenario", "phase", "toolchain", "runs"]
+    for v in variants:
+        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})",
+                 f"vs {base} ({godebug_text(v)})"]  # fmt: skip
+    go_rank = {g: i for i, g in enumerate(toolchain_order(ranges["go"], base))}
+    out = []
+    for (procs,), part in ranges.partition_by("gomaxprocs", as_dict=True).items():
         rows = []
         keys = (
-            part.select("phase_order", "go_rank", *PHASE, "go")
+            part.select("phase_order", *PHASE, "go")
             .unique()
+            .with_columns(go_rank=pl.col("go").replace_strict(go_rank))
             .sort("phase_order", "go_rank")
         )
         for key in keys.iter_rows(named=True):
@@ -108,13 +172,24 @@ def peak_final_tables(phases: pl.DataFrame) -> list[tuple[int, Table]]:
                 & (pl.col("scenario") == key["scenario"])
                 & (pl.col("go") == key["go"])
             )
-            row: list[str] = [key["scenario"], key["phase"], key["go"]]
+            n = sorted(set(mine["runs"].to_list()))
+            row: list[str] = [key["scenario"], key["phase"], key["go"], "/".join(map(str, n))]
             for v in variants:
                 hit = mine.filter(pl.col("godebug") == v)
-                peak, final = (
-                    (hit["peak_bytes"][0], hit["final_bytes"][0]) if hit.height else (None, None)
+                if not hit.height:
+                    row += ["", "", ""]
+                    continue
+                flags = diff.filter(
+                    (pl.col("gomaxprocs") == procs) & (pl.col("phase") == key["phase"])
+                    & (pl.col("scenario") == key["scenario"]) & (pl.col("go") == key["go"])
+                    & (pl.col("godebug") == v)
+                )  # fmt: skip
+                flag = ", ".join(
+                    f"{r['quantity']} {r['direction']}" for r in flags.iter_rows(named=True)
                 )
-                row += [_mib(peak), _mib(final)]
+                row += [_spread(hit["peak_values"][0].to_list()),
+                        _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
+                        flag]  # fmt: skip
             rows.append(tuple(row))
         out.append((int(procs), Table(tuple(cols), tuple(rows))))
     return sorted(out, key=lambda t: t[0])
@@ -125,8 +200,11 @@ def chart_frame(df: pl.DataFrame, bands: pl.DataFrame, max_rows: int = CHART_ROW
 
     Time is aligned to the bands: a row a fraction f through its run's phase is drawn f through
     that phase's band, so runs of different speed line up phase by phase. Bucket widths are
-    chosen per scenario so that all runs together stay under max_rows.
+    chosen per scenario so that all runs together stay under max_rows. Only the first round of
+    each cell is drawn (the tables hold every run).
     """
+    if "round" in df.columns and df.height:
+        df = df.filter(pl.col("round") == pl.col("round").min())
     rows = (
         with_phases(df)
         .join(bands.select("gomaxprocs", *PHASE, "x0", "x1"), on=["gomaxprocs", *PHASE])
@@ -149,8 +227,9 @@ def chart_frame(df: pl.DataFrame, bands: pl.DataFrame, max_rows: int = CHART_ROW
         .with_columns(t_ms=(pl.col("t_ms") / pl.col("width_ms")).floor() * pl.col("width_ms"))
         .group_by([*RUN, "scenario", "t_ms"])
         .agg(mib=pl.col("stack_inuse_bytes").max() / MIB)
+        .drop("round")
         .with_columns(pl.col("t_ms").round(3))
-        .sort([*RUN, "scenario", "t_ms"])
+        .sort([*(k for k in RUN if k != "round"), "scenario", "t_ms"])
     )
 
 
@@ -263,7 +342,7 @@ def overhead_frame(docs: Sequence[tuple[str, dict[str, Any]]]) -> pl.DataFrame:
 
 
 def overhead_table(ovh: pl.DataFrame) -> Table:
-    cells = ovh.group_by(RUN, maintain_order=True).agg(
+    cells = ovh.group_by(CELL, maintain_order=True).agg(
         pl.col("reps", "total_off_ns", "total_on_ns", "total_delta_pct", "gc_off", "gc_on").first(),
         pl.col("hz", "p99_gap_ns").first(),
         max_delta=pl.col("stack_delta_bytes").abs().max(),
@@ -305,7 +384,7 @@ def overhead_table(ovh: pl.DataFrame) -> Table:
 
 def overhead_text(ovh: pl.DataFrame, interval: str) -> str:
     """The sampler's perturbation in words, from the -overhead runs."""
-    cells = ovh.select(*RUN, "reps", "total_delta_pct", "spread_off_pct", "gc_off", "gc_on")
+    cells = ovh.select(*CELL, "reps", "total_delta_pct", "spread_off_pct", "gc_off", "gc_on")
     cells = cells.unique()
     delta, noise = cells["total_delta_pct"], cells["spread_off_pct"]
     lo, hi, spread = float(delta.min()), float(delta.max()), float(noise.max())  # type: ignore[arg-type]
@@ -402,7 +481,12 @@ def adaptive_start_text(phases: pl.DataFrame) -> str:
 
 
 def build_sections(
-    df: pl.DataFrame, overhead: pl.DataFrame | None, figures_dir: Path, *, interval: str
+    df: pl.DataFrame,
+    overhead: pl.DataFrame | None,
+    figures_dir: Path,
+    *,
+    interval: str,
+    baseline: str | None = None,
 ) -> list[Section]:
     """All stack-growth sections from the `stack` dataset, the overhead frame and the interval."""
     bands, phases = band_frame(df), phase_table(df)
@@ -415,19 +499,26 @@ def build_sections(
                 f"Goroutine stack memory sampled every {interval} by the stack-growth lab while "
                 "stacks grow by copying (deep, wave), shrink at GC (release) and churn: one "
                 "panel per scenario and GOMAXPROCS; colour is the toolchain, dashes the GODEBUG "
-                f"variant ({variants})."
+                f"variant ({variants}). The lines are the first run of each cell; the tables "
+                "below hold every run."
             ),
             figures=(fig,),
             notes=tuple(n for n in (adaptive_start_text(phases), *notes(df, interval)) if n),
         )
     ]
-    for procs, table in peak_final_tables(phases):
+    base = baseline or toolchain_order(phases["go"])[0]
+    n_runs = phases.select(RUN).unique().group_by("go", "gomaxprocs", "godebug").len()
+    runs = "/".join(map(str, sorted(set(n_runs["len"].to_list()))))
+    for procs, table in peak_final_tables(phases, base):
         out.append(
             Section(
                 f"Stack growth: peak and final StackInuse per phase, GOMAXPROCS={procs}",
                 text=(
                     "Peak: the largest StackInuse of any row in the phase; final: at the phase's "
-                    "boundary row (its end). MiB of /memory/classes/heap/stacks:bytes."
+                    "boundary row (its end). MiB of /memory/classes/heap/stacks:bytes, as the "
+                    f"median [min-max] over the {runs} runs of each cell (separate processes, "
+                    "interleaved rounds shuffled from labs.stack.seed). The vs column flags a "
+                    f"difference from go {base} only where the ranges of runs do not overlap."
                 ),
                 tables=(table,),
             )
@@ -468,4 +559,6 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
     df = store.scan("stack", parquet_root).collect()
     raw_dir = parquet_root.parent / store.RAW_ROOT.name / "stack"
     interval = interval_of(store.read_metadata("stack", parquet_root))
-    return build_sections(df, load_overhead(raw_dir), figures_dir, interval=interval)
+    return build_sections(
+        df, load_overhead(raw_dir), figures_dir, interval=interval, baseline=cfg.baseline
+    )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Re-captures the real benchmark text and benchstat output kept here (run by hand, not by tests).
-# Needs the toolchains at /tmp/gobin-<v>/go and benchstat (BENCHSTAT or on PATH).
+# Needs the toolchains at /tmp/gobin-<v>/go and benchstat (BENCHSTAT, else the one `make test`
+# builds: python -m devtools.gotools path benchstat).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -36,11 +37,16 @@ bench() { # version gomaxprocs pattern
   GOFLAGS= GOWORK=off GOMAXPROCS=2 go test -v -run='^$' -bench='Sum|Metric|Copy' -benchtime=20ms \
   -benchmem -count=2 -cpu=1,2 .) > "$here/plain.txt"
 sed -i -E 's/^(ok\s+\S+\s+)[0-9.]+s$/\1 0.000s/' "$here/plain.txt"
-bs=${BENCHSTAT:-$(command -v benchstat || echo /tmp/gotools/benchstat)}
+bs=${BENCHSTAT:-$(cd "$here/../../.." && .venv/bin/python -m devtools.gotools install benchstat >/dev/null && .venv/bin/python -m devtools.gotools path benchstat)}
 cd "$here"
 "$bs" -format csv -col go -ignore round lab.txt > lab.exact.csv 2> lab.exact.warnings
+# *.mirror.*: the other column as the baseline (the other tail of tied exact U tests; see
+# DIFFERENCES_FROM_BENCHSTAT in releaselab/bench/stats.py).
+"$bs" -format csv -col 'go@(1.27.3 1.25.5)' -ignore round lab.txt > lab.exact.mirror.csv 2> lab.exact.mirror.warnings
 grep -v '^Unit ' lab.txt > "$work/lab.txt"
 (cd "$work" && "$bs" -format csv -col go -ignore round lab.txt) > lab.nothing.csv 2> lab.nothing.warnings
+(cd "$work" && "$bs" -format csv -col 'go@(1.27.3 1.25.5)' -ignore round lab.txt) > lab.nothing.mirror.csv 2> lab.nothing.mirror.warnings
 # synthetic.txt: every branch of the U test (exact/approximate, with/without ties).
 python3 make_synthetic.py > synthetic.txt
 "$bs" -format csv -col go synthetic.txt > synthetic.csv 2> synthetic.warnings
+"$bs" -format csv -col 'go@(new base)' synthetic.txt > synthetic.mirror.csv 2> synthetic.mirror.warnings

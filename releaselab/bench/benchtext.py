@@ -1,0 +1,373 @@
+"""Go benchmark text -> the long `bench` frame, vectorised over the whole text (Polars kernels).
+
+The same answer as the streaming line parser followed by its long rows (`benchfmt.parse` ->
+`benchfmt.to_long_rows`, built into a frame by `reference`), which stays the reference and the
+fallback: every line is classified with whole-column string kernels, and a line that is not
+plainly one of the common shapes is handed to `benchfmt.parse` as it is. Handed over are lines
+with characters other than printable ASCII and tab (Unicode whitespace, digits and letters are
+where Python's and Go's rules get subtle), `Unit` lines, and `Benchmark` lines that are not
+"name iterations (value unit)..." with numbers the fast casts read (so every malformed result,
+with benchfmt's own message). The rest is done on columns:
+
+- a result line is split on runs of spaces and tabs, as `str.split()` on an ASCII line;
+- a configuration line is benchfmt's `key: value` (key: lower-case first, no upper case, space
+  or tab, then a colon and a space or tab, or nothing: an empty value deletes the key);
+- configuration in force at each result: the last line of each key before it (asof join over
+  the configuration lines, once per stretch of results between configuration lines);
+- GOMAXPROCS: the name's `-N` suffix, else the `gomaxprocs:` configuration, else 1, and a
+  suffix that contradicts the configuration stays in the name (go test prints no `-1`).
+
+Pure: text or bytes in, a `BenchText` (frame, `Unit` metadata, syntax errors) out. It never
+raises on malformed input; the caller decides (releaselab.bench.session.parse names file and
+line). The frame has one row per (result, unit): every configuration key in force as a String
+column (sorted by name), then RESULT_COLUMNS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import polars as pl
+
+from releaselab.bench import benchfmt
+from releaselab.bench.benchfmt import Record, Result, SyntaxErrorRecord, UnitMetadata
+
+__all__ = ["RESULT_COLUMNS", "BenchText", "parse", "reference", "reference_frame"]
+
+# What to_long_rows adds to the configuration keys of each row (a key of the same name is
+# overwritten by these, so it never becomes a configuration column).
+RESULT_SCHEMA: Mapping[str, pl.DataType] = {
+    "gomaxprocs": pl.String(),  # the resolved GOMAXPROCS, as to_long_rows writes it
+    "name": pl.String(),
+    "full_name": pl.String(),
+    "iterations": pl.Int64(),
+    "lineno": pl.Int64(),
+    "unit": pl.String(),
+    "value": pl.Float64(),
+}
+RESULT_COLUMNS = tuple(RESULT_SCHEMA)
+
+# Internal column names carry upper case or a space: a configuration key has neither, so
+# they can never collide with a key's column.
+_LINE, _TEXT, _FULL, _ITERS, _NVALS, _SEG = "Line", "Text", "Full", "Iters", "N vals", "Seg"
+_UNIT, _VALUE = "Unit", "Value"
+
+# benchfmt's configuration line, on lines of printable ASCII and tab only (so `islower`,
+# `isupper` and `isspace` are [a-z], [A-Z] and [ \t]).
+_CONFIG_RE = r"^([a-z][^:A-Z \t]*):(?:[ \t]+(.*))?$"
+# Bytes a "plain" line may hold (besides the newline and one trailing carriage return).
+_PLAIN_BYTES = bytes([9]) + bytes(range(32, 127))
+
+
+class BenchText(NamedTuple):
+    """What the frame path needs of the records: long rows, `Unit` metadata, syntax errors."""
+
+    frame: pl.DataFrame
+    units: tuple[UnitMetadata, ...]
+    errors: tuple[SyntaxErrorRecord, ...]
+
+    def unit_metadata(self) -> dict[tuple[str, str], str]:
+        """{(tidied unit, key): value} as benchfmt.unit_metadata (the first value wins)."""
+        return benchfmt.unit_metadata(self.units)
+
+
+class _Pieces(NamedTuple):
+    """Results (one row each: line, full name, iterations, value count) and their values
+    (one row each, in line then written order), from one way of parsing."""
+
+    results: pl.DataFrame
+    values: pl.DataFrame
+
+
+_RESULTS_SCHEMA = {_LINE: pl.Int64, _FULL: pl.String, _ITERS: pl.Int64, _NVALS: pl.Int64}
+_VALUES_SCHEMA = {_LINE: pl.Int64, _UNIT: pl.String, _VALUE: pl.Float64}
+
+
+def parse(text: str | bytes) -> BenchText:
+    """Go benchmark text (bytes are UTF-8) -> BenchText; the same as `reference(text)`."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        text = bytes(text).decode("utf-8")
+    raw = text.split("\n")
+    if raw and raw[-1] == "":
+        raw.pop()  # bufio.ScanLines: a final newline ends the last line, it starts none
+    lines = pl.DataFrame({_TEXT: _series(raw)}).with_row_index(_LINE, offset=1)
+    lines = lines.with_columns(pl.col(_LINE).cast(pl.Int64))
+    crlf = "\r" in text
+    if crlf:
+        lines = lines.with_columns(pl.col(_TEXT).str.strip_suffix("\r"))
+    if crlf or not _all_plain(text):
+        plain = ~pl.col(_TEXT).str.contains(r"[^\t\x20-\x7e]")
+    else:
+        plain = pl.lit(value=True)
+    kinds = lines.with_columns(
+        bench=pl.col(_TEXT).str.starts_with("Benchmark"),
+        unit=pl.col(_TEXT).str.starts_with("Unit"),
+        plain=plain,
+    )
+    fast_bench = kinds.filter(pl.col("bench") & pl.col("plain")).select(_LINE, _TEXT)
+    candidates = kinds.filter(pl.col("plain") & ~pl.col("bench") & ~pl.col("unit"))
+    slow_lines = kinds.filter(~pl.col("plain") | pl.col("unit"))[_LINE]
+
+    fast, failed = _fast_results(fast_bench)
+    config = _fast_config(candidates)
+    slow_at = pl.concat([slow_lines, failed]).sort().to_numpy()
+    slow = _slow_records(raw, slow_at)
+    config = pl.concat([config, slow.config]).sort(_LINE) if slow.config.height else config
+    pieces = [*fast, *(() if slow.pieces is None else (slow.pieces,))]
+    frame = _long_frame(pieces, config)
+    return BenchText(frame, slow.units, slow.errors)
+
+
+def _series(raw: list[str]) -> pl.Series:
+    """The lines as a String column; a line Polars cannot hold (a lone surrogate, which no
+    UTF-8 file decodes to) becomes a NUL, which is not plain: the line parser reads the raw."""
+    try:
+        return pl.Series(raw, dtype=pl.String)
+    except UnicodeEncodeError:
+        return pl.Series([_encodable(line) for line in raw], dtype=pl.String)
+
+
+def _encodable(line: str) -> str:
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return "\0"
+    return line
+
+
+def _all_plain(text: str) -> bool:
+    """Whether every byte is printable ASCII, tab or newline (one C pass: translate)."""
+    if not text.isascii():
+        return False
+    return not text.encode("ascii").translate(None, _PLAIN_BYTES + b"\n")
+
+
+def _fast_results(bench: pl.DataFrame) -> tuple[list[_Pieces], pl.Series]:
+    """Result lines of plain text -> pieces (one per field count) and the lines left over."""
+    df = bench.select(_LINE, pl.col(_TEXT).str.replace_all("\t", " ", literal=True))
+    if df[_TEXT].str.contains("  ", literal=True).any():  # go test pads; generated text may not
+        df = df.with_columns(pl.col(_TEXT).str.replace_all("  +", " "))
+    df = df.with_columns(pl.col(_TEXT).str.strip_chars_end(" "))
+    df = df.with_columns(pl.col(_TEXT).str.count_matches(" ", literal=True).alias("nsp"))
+    # nf fields: name, iterations, then value/unit pairs (nf even, >= 4).
+    good_shape = (pl.col("nsp") >= 3) & (pl.col("nsp") % 2 == 1)
+    left = [df.filter(~good_shape)[_LINE]]
+    pieces: list[_Pieces] = []
+    shaped = df.filter(good_shape)
+    for nsp in sorted(shaped["nsp"].unique().to_list()):
+        group = shaped if shaped["nsp"].n_unique() == 1 else shaped.filter(pl.col("nsp") == nsp)
+        piece, bad = _fast_group(group, nsp + 1)
+        pieces.append(piece)
+        left.append(bad)
+    return pieces, pl.concat(left)
+
+
+def _fast_group(group: pl.DataFrame, nf: int) -> tuple[_Pieces, pl.Series]:
+    """Result lines of one field count -> a piece, and the lines whose numbers do not cast."""
+    fields = group[_TEXT].str.split_exact(" ", nf - 1).struct.unnest()
+    cols = fields.columns
+    n_pairs = (nf - 2) // 2
+    values = [fields[cols[2 + 2 * j]].cast(pl.Float64, strict=False) for j in range(n_pairs)]
+    units = [fields[cols[3 + 2 * j]] for j in range(n_pairs)]
+    results = pl.DataFrame(
+        {
+            _LINE: group[_LINE],
+            _FULL: fields[cols[0]].str.slice(9),
+            _ITERS: fields[cols[1]].cast(pl.Int64, strict=False),
+            _NVALS: pl.repeat(n_pairs, group.height, dtype=pl.Int64, eager=True),
+        }
+    )
+    ok = results[_ITERS].is_not_null()
+    for v in values:
+        ok &= v.is_not_null()
+    if not ok.all():
+        bad = results.filter(~ok)[_LINE]
+        keep = ok.to_numpy()
+        results = results.filter(ok)
+        values = [v.filter(keep) for v in values]
+        units = [u.filter(keep) for u in units]
+    else:
+        bad = pl.Series(_LINE, [], dtype=pl.Int64)
+    n = results.height
+    # Row-major order (line, then position): gather from the column-major concatenation.
+    order = (np.arange(n_pairs)[None, :] * n + np.arange(n)[:, None]).ravel()
+    flat_values = np.column_stack([v.to_numpy() for v in values]).ravel() if n else np.empty(0)
+    long = pl.DataFrame(
+        {
+            _LINE: results[_LINE].to_numpy().repeat(n_pairs),
+            _UNIT: pl.concat(units).gather(order) if n else pl.Series([], dtype=pl.String),
+            _VALUE: pl.Series(flat_values, dtype=pl.Float64),
+        },
+        schema=_VALUES_SCHEMA,
+    )
+    return _Pieces(results, long), bad
+
+
+def _fast_config(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Configuration lines among plain, non-result lines: (line, key, value; "" deletes)."""
+    kv = candidates.select(
+        _LINE, pl.col(_TEXT).str.extract_groups(_CONFIG_RE).struct.rename_fields(["key", "value"])
+    ).unnest(_TEXT)
+    return kv.filter(pl.col("key").is_not_null()).with_columns(pl.col("value").fill_null(""))
+
+
+class _Slow(NamedTuple):
+    pieces: _Pieces | None
+    config: pl.DataFrame
+    units: tuple[UnitMetadata, ...]
+    errors: tuple[SyntaxErrorRecord, ...]
+
+
+def _slow_records(raw: Sequence[str], at: np.ndarray) -> _Slow:
+    """The lines at these (1-based, ascending) numbers, through the line parser."""
+    if not at.size:
+        return _Slow(None, _empty_config(), (), ())
+    line_of = at.tolist()
+    # The raw lines (one "\r" still on): benchfmt drops it as it does for the whole text.
+    recs = benchfmt.parse([raw[i - 1] for i in line_of])
+    results: list[tuple[int, str, int, int]] = []
+    values: list[tuple[int, str, float]] = []
+    config: list[tuple[int, str, str]] = []
+    units: list[UnitMetadata] = []
+    errors: list[SyntaxErrorRecord] = []
+    for rec in recs:
+        line = line_of[rec.lineno - 1]
+        if isinstance(rec, Result):
+            results.append((line, rec.full_name, rec.iterations, len(rec.values)))
+            values.extend((line, u, v) for v, u in rec.values)
+        elif isinstance(rec, benchfmt.Config):
+            config.append((line, rec.key, rec.value))
+        elif isinstance(rec, UnitMetadata):
+            units.append(rec._replace(lineno=line))
+        elif isinstance(rec, SyntaxErrorRecord):
+            errors.append(rec._replace(lineno=line))
+    pieces = None
+    if results:
+        pieces = _Pieces(
+            pl.DataFrame(results, schema=_RESULTS_SCHEMA, orient="row"),
+            pl.DataFrame(values, schema=_VALUES_SCHEMA, orient="row"),
+        )
+    cfg = pl.DataFrame(config, schema=_CONFIG_SCHEMA, orient="row")
+    return _Slow(pieces, cfg, tuple(units), tuple(errors))
+
+
+_CONFIG_SCHEMA = {_LINE: pl.Int64, "key": pl.String, "value": pl.String}
+
+
+def _empty_config() -> pl.DataFrame:
+    return pl.DataFrame(schema=_CONFIG_SCHEMA)
+
+
+def _long_frame(pieces: Sequence[_Pieces], config: pl.DataFrame) -> pl.DataFrame:
+    """Results + configuration lines -> to_long_rows' frame (config columns sorted, then
+    RESULT_COLUMNS)."""
+    if not pieces:
+        return pl.DataFrame(schema=dict(RESULT_SCHEMA))
+    results = pl.concat([p.results for p in pieces])
+    values = pl.concat([p.values for p in pieces])
+    if len(pieces) > 1:
+        # Into line order; each result's values move as one block (their start in `values`).
+        n_vals = results[_NVALS].to_numpy()
+        starts = np.cumsum(n_vals) - n_vals
+        order = results[_LINE].arg_sort().to_numpy()
+        results = results[order]
+        n_vals = n_vals[order]
+        out_starts = np.cumsum(n_vals) - n_vals
+        values = values[np.repeat(starts[order] - out_starts, n_vals) + np.arange(n_vals.sum())]
+    # Stretch of results after the same configuration lines: how many precede the result.
+    cfg_lines = config[_LINE].to_numpy()
+    seg = np.searchsorted(cfg_lines, results[_LINE].to_numpy())
+    results = results.with_columns(pl.Series(_SEG, seg, dtype=pl.Int64))
+    in_force = _config_in_force(config, np.unique(seg))
+    keys = sorted(c for c in in_force.columns if c != _SEG and c not in RESULT_SCHEMA)
+    if "gomaxprocs" in in_force.columns:
+        gmp_cfg = (
+            pl.when(pl.col("gomaxprocs").str.contains(r"^[0-9]{1,19}$"))
+            .then(pl.col("gomaxprocs").cast(pl.Int64, strict=False))
+            .alias("Gmp cfg")
+        )
+        in_force = in_force.with_columns(gmp_cfg)
+    else:
+        in_force = in_force.with_columns(pl.lit(None, dtype=pl.Int64).alias("Gmp cfg"))
+    results = results.join(in_force.select(_SEG, "Gmp cfg", *keys), on=_SEG, how="left")
+    # The name's -N suffix: once per distinct name (a few thousand, not a result per line).
+    names = results.select(pl.col(_FULL).unique()).with_columns(_split_gomaxprocs())
+    results = results.join(names, on=_FULL, how="left").with_columns(_procs_and_name())
+    # Keys no result carries are no column, as in rows built from dicts.
+    keys = [k for k in keys if results[k].null_count() < results.height]
+    per_value = np.repeat(np.arange(results.height), results[_NVALS].to_numpy())
+    out = results.select(
+        *keys,
+        pl.col("Procs").cast(pl.String).alias("gomaxprocs"),
+        pl.col("Name").alias("name"),
+        pl.col(_FULL).alias("full_name"),
+        pl.col(_ITERS).alias("iterations"),
+        pl.col(_LINE).alias("lineno"),
+    )[per_value]
+    return out.with_columns(values[_UNIT].alias("unit"), values[_VALUE].alias("value"))
+
+
+def _split_gomaxprocs() -> list[pl.Expr]:
+    """benchfmt.split_gomaxprocs of column Full: Suffix (Int64, null: none) and Base."""
+    digits = pl.col(_FULL).str.extract(r"-([0-9]{1,19})$")
+    suffix = digits.cast(pl.Int64, strict=False)  # _atoi: more than int64 holds is no suffix
+    cut = pl.col(_FULL).str.len_chars() - digits.str.len_chars() - 1
+    base = pl.when(suffix.is_not_null()).then(pl.col(_FULL).str.slice(0, cut))
+    return [suffix.alias("Suffix"), base.otherwise(pl.col(_FULL)).alias("Base")]
+
+
+def _procs_and_name() -> list[pl.Expr]:
+    """benchfmt's GOMAXPROCS and name of each result (columns Full, Suffix, Base, Gmp cfg)."""
+    suffix, cfg = pl.col("Suffix"), pl.col("Gmp cfg")
+    contradicts = suffix.is_not_null() & cfg.is_not_null() & (suffix != cfg)
+    procs = (
+        pl.when(suffix.is_null())
+        .then(cfg.fill_null(1))
+        .when(contradicts)
+        .then(cfg)
+        .otherwise(suffix)
+    )
+    name = pl.when(contradicts).then(pl.col(_FULL)).otherwise(pl.col("Base"))
+    return [procs.alias("Procs"), name.alias("Name")]
+
+
+def _config_in_force(config: pl.DataFrame, segs: np.ndarray) -> pl.DataFrame:
+    """One row per stretch (Seg = how many configuration lines precede it), one String column
+    per key: the value of the key's last line before the stretch (null: unset or deleted)."""
+    seg_col = pl.Series(_SEG, segs, dtype=pl.Int64)
+    if config.height == 0:
+        return pl.DataFrame([seg_col])
+    keys = config["key"].unique(maintain_order=True).to_list()
+    # State after each configuration line: every key's last value so far ("" deleted it).
+    state = config.select(
+        pl.when(pl.col("key") == k).then(pl.col("value")).forward_fill().alias(k) for k in keys
+    ).select(pl.when(pl.col(k) != "").then(pl.col(k)).alias(k) for k in keys)
+    # Stretch s sees the state after line s - 1; stretch 0 (before any line) sees nothing.
+    rows = state.gather(np.maximum(segs - 1, 0))
+    rows = rows.select(pl.when(seg_col > 0).then(pl.col(k)).alias(k) for k in keys)
+    return rows.with_columns(seg_col)
+
+
+# --- the reference: the line parser's answer in the same shape ------------------------------
+
+
+def reference_frame(records: Iterable[Record]) -> pl.DataFrame:
+    """to_long_rows(records) as a frame shaped like `parse(...).frame`."""
+    rows = list(benchfmt.to_long_rows(records))
+    keys = sorted({k for r in rows for k in r} - set(RESULT_SCHEMA))
+    schema = {**dict.fromkeys(keys, pl.String()), **RESULT_SCHEMA}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def reference(text: str | bytes) -> BenchText:
+    """The line parser's BenchText (benchfmt.parse -> to_long_rows): what `parse` must equal."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        text = bytes(text).decode("utf-8")
+    records = list(benchfmt.parse(text))
+    return BenchText(
+        reference_frame(records),
+        tuple(r for r in records if isinstance(r, UnitMetadata)),
+        tuple(r for r in records if isinstance(r, SyntaxErrorRecord)),
+    )
