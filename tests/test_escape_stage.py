@@ -222,3 +222,12 @@ def test_rows_of_no_known_form_are_counted_as_a_share() -> None:
                   "text")  # fmt: skip
     (row,) = escape_data.text_agreement(escape_data.cross_check(text, text)).iter_rows(named=True)
     assert (row["rows"], row["other"], row["other_pct"]) == (2, 1, 50.0)
+
+
+def test_a_main_packages_json_rows_match_its_text_rows() -> None:
+    text = escape_data.diagnostics_frame(
+        parse_m("# example.com/tool\n./main.go:3:6: can inline f with cost 2 as: func() { }\n"),
+        go="1.27.3", lab="tool",
+    )  # fmt: skip
+    js = text.with_columns(package=pl.lit("main"))
+    assert escape_data.align_main_package(text, js)["package"].to_list() == [text["package"][0]]

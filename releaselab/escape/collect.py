@@ -26,7 +26,8 @@ def parse_unit(unit_dir: Path, *, go: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         for f in sorted((unit_dir / "json").rglob("*.json"))
         for r in parse_json(f.read_text(encoding="utf-8"))
     ]
-    return text, escape_data.diagnostics_frame(json_rows, go=go, lab=lab)
+    js = escape_data.diagnostics_frame(json_rows, go=go, lab=lab)
+    return text, escape_data.align_main_package(text, js)
 
 
 def collect(build_root: Path, labels: list[str]) -> tuple[pl.DataFrame, dict[str, str]]:

@@ -132,6 +132,25 @@ def _comparable(text: pl.DataFrame, json: pl.DataFrame) -> pl.Series:
     ).to_series()
 
 
+def align_main_package(text: pl.DataFrame, json: pl.DataFrame) -> pl.DataFrame:
+    """JSON rows with the package named as the text names it: -json files a main package's
+    diagnostics under `main`, the text under the import path (`# example.com/mod`)."""
+    names = (
+        text.filter(pl.col("file").is_not_null())
+        .select("file", text_package=pl.col("package"))
+        .unique("file", keep="first", maintain_order=True)
+    )
+    return (
+        json.join(names, on="file", how="left", nulls_equal=False)
+        .with_columns(
+            package=pl.when(pl.col("package") == "main")
+            .then(pl.coalesce("text_package", "package"))
+            .otherwise(pl.col("package"))
+        )
+        .select(json.columns)
+    )
+
+
 def cross_check(text: pl.DataFrame, json: pl.DataFrame) -> pl.DataFrame:
     """Mark each text row the JSON channel can be asked for (`_comparable`) with whether the
     JSON has a diagnostic of a compatible kind (`_family`) at its position; others get null."""
