@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from releaselab.build import binaries as build
-from releaselab.core import gocmd, gotools, toolchains
+from releaselab.core import gocmd, gotools, paths, toolchains
 from releaselab.sched import cell as sched
 
 GO = "1.27.3"
@@ -34,7 +34,7 @@ def make_trace(tc: gocmd.Toolchain, work: Path, duration_ms: int) -> tuple[Path,
     binary = (work / "schedule-forensics").resolve()
     gocmd.go(
         tc, ["build", *build.BUILD_FLAGS, "-o", str(binary), "."],
-        cwd=build.WORKSPACE / sched.LAB, timeout=TIMEOUT,
+        cwd=paths.WORKSPACE / sched.LAB, timeout=TIMEOUT,
     )  # fmt: skip
     trace = (work / "big.trace").resolve()
     while True:

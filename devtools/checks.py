@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools import gotools
-from releaselab.build import binaries as build
-from releaselab.core import config, gocmd, log, toolchains
+from releaselab.core import config, gocmd, log, paths, toolchains
 
 # The oldest and newest configured releases (conf/go/all.yaml): the labs must build on both.
 OLDEST_GO, NEWEST_GO = config.release_span()
@@ -33,8 +32,8 @@ class Check:
     must_be_silent: bool = False  # gofmt -l: any output is a failure
 
 
-def plan(root: Path = build.WORKSPACE) -> list[Check]:
-    labs = [root / m for m in build.LAB_MODULES]
+def plan(root: Path = paths.WORKSPACE) -> list[Check]:
+    labs = [root / m for m in paths.LAB_MODULES]
     tools = [root / m for m in TOOL_MODULES if (root / m / "go.mod").is_file()]
     lint = ("golangci-lint", "run", "-c", str(root / ".golangci.yml"), "./...")
     checks = [Check("gofmt -l", NEWEST_GO, ("gofmt", "-l", "."), root, must_be_silent=True)]

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from devtools import gotools
 from releaselab.bench import benchfmt, units
-from releaselab.build import binaries as build
 from releaselab.core import config, gocmd, log, paths, toolchains
 
 BASELINE = paths.ALLOC_BASELINE
@@ -60,9 +59,9 @@ def rises(baseline: str, new: str) -> tuple[list[Rise], list[tuple[str, str, str
 
 def run_benchmarks(tc: gocmd.Toolchain) -> str:
     chunks = []
-    for lab in build.LAB_MODULES:
+    for lab in paths.LAB_MODULES:
         log.info(f"benchmarks of {lab} (go {tc.version}, GOMAXPROCS=1)")
-        res = gocmd.go(tc, ["test", *BENCH_ARGS, "./..."], cwd=build.WORKSPACE / lab,
+        res = gocmd.go(tc, ["test", *BENCH_ARGS, "./..."], cwd=paths.WORKSPACE / lab,
                        timeout=TIMEOUT, extra_env={"GOMAXPROCS": "1"})  # fmt: skip
         chunks.append(res.stdout)
     return "".join(chunks)

@@ -8,8 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from releaselab.build import binaries as build
-from releaselab.core import toolchains
+from releaselab.core import paths, toolchains
 from releaselab.core.gocmd import Toolchain
 from releaselab.core.paths import PREDICTIONS as PREDICTIONS_FILE
 from releaselab.escape import capture
@@ -32,7 +31,7 @@ def clinic(
     capture.capture_escape(
         tc,
         "escape-clinic",
-        cwd=build.WORKSPACE / "escape-clinic",
+        cwd=paths.WORKSPACE / "escape-clinic",
         pattern="./...",
         out=out,
         timeout=600,
@@ -126,7 +125,7 @@ def test_verdicts(
 
 
 def test_every_prediction_names_a_benchmark_that_the_lab_has(go_newest: Toolchain) -> None:
-    src = (build.WORKSPACE / "escape-clinic" / "cases" / "bench_test.go").read_text()
+    src = (paths.WORKSPACE / "escape-clinic" / "cases" / "bench_test.go").read_text()
     for p in PREDICTIONS:
         top = p["benchmark"].split("/")[0]
         assert f"func {top}(b *testing.B)" in src, p

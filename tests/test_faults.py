@@ -24,9 +24,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from releaselab.bench import session as bench
-from releaselab.build import binaries as build
 from releaselab.build import manifest as build_manifest
-from releaselab.core import catalog, config, gocmd, store, toolchains
+from releaselab.core import catalog, config, gocmd, paths, store, toolchains
 from releaselab.core.config import REPO, ConfigError
 from releaselab.core.errors import LabOutputError
 from releaselab.core.gocmd import GoCommandError, Toolchain
@@ -323,7 +322,7 @@ def test_sched_cell_with_a_bad_binary_fails_and_writes_nothing(
 
 
 def test_truncated_trace_fails_naming_the_file(tmp_path: Path) -> None:
-    real = (build.WORKSPACE / "tools/traceconv/testdata/lab-go1.27.3.trace").read_bytes()
+    real = (paths.WORKSPACE / "tools/traceconv/testdata/lab-go1.27.3.trace").read_bytes()
     cut = tmp_path / "trace.out"
     cut.write_bytes(real[: len(real) // 2])
     with pytest.raises(GoCommandError) as err:

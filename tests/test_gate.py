@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from devtools import gate, gotools
-from releaselab.build import binaries as build
-from releaselab.core import gocmd, toolchains
+from releaselab.core import gocmd, paths, toolchains
 
 BASE = """pkg: example.com/p
 BenchmarkA/before-2   1000   12.0 ns/op   8 B/op   1 allocs/op
@@ -51,7 +50,7 @@ def test_committed_baseline_covers_every_lab_benchmark_package() -> None:
         assert any(p.endswith(lab) for p in pkgs), lab
 
 
-BAD = build.WORKSPACE / "escape-clinic" / "lintdrill" / "testdata" / "bad"
+BAD = paths.WORKSPACE / "escape-clinic" / "lintdrill" / "testdata" / "bad"
 
 
 def _expected() -> set[str]:
@@ -64,7 +63,7 @@ def lint_findings() -> set[str]:
     """golangci-lint (the pinned build, the project's config) on the drill's bad examples."""
     tc = toolchains.install(gotools.tools_go())
     res = gocmd.run([gotools.ensure("golangci-lint"), "run", "-c",
-                     str(build.WORKSPACE / ".golangci.yml"), "--show-stats=false",
+                     str(paths.WORKSPACE / ".golangci.yml"), "--show-stats=false",
                      "--output.json.path=stdout", "./..."],
                     env=gocmd.hermetic_env(tc, gowork="off"), cwd=BAD, timeout=600,
                     toolchain=tc, check=False)  # fmt: skip

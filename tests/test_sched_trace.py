@@ -11,14 +11,14 @@ import polars as pl
 import pytest
 
 from releaselab.build import binaries as build
-from releaselab.core import config, gocmd, store, toolchains
+from releaselab.core import config, gocmd, paths, store, toolchains
 from releaselab.sched import cell as sched
 from releaselab.sched import data as sched_data
 from releaselab.sched.rounds import schedule
 
 pytestmark = pytest.mark.slow
 
-TESTDATA = build.WORKSPACE / "tools" / "traceconv" / "testdata"
+TESTDATA = paths.WORKSPACE / "tools" / "traceconv" / "testdata"
 WORKLOADS = ["cpu", "pingpong", "timers", "syscall", "alloc", "serve"]
 # trace made by -> the toolchain whose `go tool trace -d=parsed` reads it (Go 1.24+ has it;
 # the newest reads the older formats).
@@ -67,7 +67,7 @@ def cell(go_newest: gocmd.Toolchain, tmp_path_factory: pytest.TempPathFactory) -
     gocmd.go(
         go_newest,
         ["build", *build.BUILD_FLAGS, "-o", str((out / sched.BINARY).resolve()), "."],
-        cwd=build.WORKSPACE / sched.LAB,
+        cwd=paths.WORKSPACE / sched.LAB,
         timeout=300,
     )
     (out / "go-version.txt").write_text(gocmd.go_version(go_newest) + "\n")

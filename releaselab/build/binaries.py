@@ -11,9 +11,9 @@ from pathlib import Path
 from releaselab.build.manifest import Artifact
 from releaselab.core import gocmd
 from releaselab.core.gocmd import Toolchain
-from releaselab.core.paths import LAB_MODULES, WORKSPACE
+from releaselab.core.paths import WORKSPACE
 
-__all__ = ["LAB_MODULES", "WORKSPACE", "Artifact"]
+__all__ = ["Artifact"]
 
 BUILD_FLAGS = ("-trimpath", "-buildvcs=false")
 GO_LIST_FORMAT = "{{.ImportPath}}|{{.Name}}|{{.Dir}}|{{len .TestGoFiles}}|{{len .XTestGoFiles}}"

@@ -153,11 +153,6 @@ def write_dataset(
         ) from err
 
 
-def recover(path: Path) -> None:
-    """What a killed writer left beside `path` is undone (see releaselab.core.staging)."""
-    staging.recover(path)
-
-
 def check_schema(df: pl.DataFrame, dataset: str) -> catalog.Dataset:
     """Refuse a dataset the catalog does not know, or a frame that breaks its entry."""
     try:
@@ -221,7 +216,7 @@ def _validate(tmp: Path, expected_rows: int) -> None:
 def scan(dataset: str, root: Path = PARQUET_ROOT) -> pl.LazyFrame:
     """A lazy scan of a dataset with the partition columns typed explicitly."""
     path = root / dataset
-    recover(path)
+    staging.recover(path)  # what a killed writer left beside it
     if not path.is_dir():
         raise StoreError(f"dataset {path} does not exist; run `dvc repro` to produce it")
     return pl.scan_parquet(

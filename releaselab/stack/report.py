@@ -7,7 +7,7 @@ reads the `stack` dataset and the lab's overhead JSON kept beside it in data/raw
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,6 @@ PHASE = ("scenario", "phase")
 SCENARIOS = ("deep", "wave", "release", "churn")  # charted, in run order; `setup` is table-only
 CHART_ROWS = 4_000  # line rows after bucketing: under Altair's 5,000-row guard with the bands
 FIGURE = "stack_inuse"
-
-
-def toolchain_order(labels: Iterable[str], baseline: str | None = None) -> list[str]:
-    return display_order(labels, baseline)
 
 
 def variant_label(godebug: str) -> str:
@@ -79,7 +75,7 @@ def phase_table(df: pl.DataFrame) -> pl.DataFrame:
         .agg(phase_order=pl.col("phase_order").min())
     )
     out = peaks.join(finals, on=[*RUN, *PHASE], how="left").join(order, on=PHASE, how="left")
-    go_rank = {g: i for i, g in enumerate(toolchain_order(out["go"]))}
+    go_rank = {g: i for i, g in enumerate(display_order(out["go"]))}
     return out.with_columns(go_rank=pl.col("go").replace_strict(go_rank)).sort(
         "gomaxprocs", "phase_order", "go_rank", "godebug"
     )
@@ -116,7 +112,7 @@ def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFra
     overlap the baseline toolchain's: a release difference (the only kind the report flags).
     direction is `higher` or `lower` than the baseline."""
     r = run_ranges(phases)
-    base = baseline or toolchain_order(r["go"])[0]
+    base = baseline or display_order(r["go"])[0]
     keys = ["gomaxprocs", *PHASE, "godebug"]
     b = r.filter(pl.col("go") == base).select(
         *keys, *(pl.col(f"{q}_{f}").alias(f"b_{q}_{f}") for q in ("peak_bytes", "final_bytes")
@@ -150,13 +146,13 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
     as median [min-max] over runs, and what differs from the baseline (ranges not overlapping)."""
     variants = sorted(set(phases["godebug"]))
     ranges = run_ranges(phases)
-    base = baseline or toolchain_order(ranges["go"])[0]
+    base = baseline or display_order(ranges["go"])[0]
     diff = differences(phases, base)
     cols = ["scenario", "phase", "toolchain", "runs"]
     for v in variants:
         cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})",
                  f"vs {base} ({godebug_text(v)})"]  # fmt: skip
-    go_rank = {g: i for i, g in enumerate(toolchain_order(ranges["go"], base))}
+    go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
     out = []
     for (procs,), part in ranges.partition_by("gomaxprocs", as_dict=True).items():
         rows = []
@@ -259,7 +255,7 @@ def stack_chart(lines: pl.DataFrame, bands: pl.DataFrame) -> alt.FacetChart:
         variant=pl.col("godebug").fill_null("").replace({"": variant_label("")}),
     )
     data = data.select(sorted(data.columns))
-    gos = toolchain_order(lines["go"])
+    gos = display_order(lines["go"])
     variants = sorted(
         {variant_label(v) for v in lines["godebug"]}, key=lambda v: v != variant_label("")
     )
@@ -350,7 +346,7 @@ def overhead_table(ovh: pl.DataFrame) -> Table:
         .sort_by(pl.col("stack_delta_bytes").abs(), descending=True, maintain_order=True)
         .first(),
     )
-    go_rank = {g: i for i, g in enumerate(toolchain_order(cells["go"]))}
+    go_rank = {g: i for i, g in enumerate(display_order(cells["go"]))}
     cells = cells.sort(pl.col("go").replace_strict(go_rank), "gomaxprocs")
     rows = tuple(
         (
@@ -506,7 +502,7 @@ def build_sections(
             notes=tuple(n for n in (adaptive_start_text(phases), *notes(df, interval)) if n),
         )
     ]
-    base = baseline or toolchain_order(phases["go"])[0]
+    base = baseline or display_order(phases["go"])[0]
     n_runs = phases.select(RUN).unique().group_by("go", "gomaxprocs", "godebug").len()
     runs = "/".join(map(str, sorted(set(n_runs["len"].to_list()))))
     for procs, table in peak_final_tables(phases, base):
