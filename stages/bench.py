@@ -7,8 +7,8 @@ GOMAXPROCS x lab package) runs once (-test.count=1), in an order shuffled from `
 recorded, so drift of the machine hits every toolchain alike. Runs the test binaries `build@*`
 made. Writes data/raw/bench/bench.txt (Go benchmark format with configuration lines, readable
 by benchstat: `benchstat -col go -ignore round,order data/raw/bench/bench.txt`), and the
-Parquet datasets `bench` (long format, every unit) and `bench_stats` (benchstat's statistics of
-every toolchain against the baseline, Holm-corrected).
+Parquet datasets `bench` (long format, every unit), `bench_stats` (benchstat's statistics of
+every toolchain against the baseline, Holm-corrected) and `hosts` (the machine's fingerprint).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import polars as pl
 
 from releaselab.bench import session, stats, units
 from releaselab.build import manifest
-from releaselab.core import config, entry, log, store
+from releaselab.core import catalog, config, entry, hosts, log, store
 from releaselab.core.paths import PARQUET_ROOT, RAW_ROOT
 
 STATS_KEYS = ("gomaxprocs", "lab", "package", "name", "unit")
@@ -46,7 +46,11 @@ def bench(_: argparse.Namespace, cfg: config.Config) -> None:
             f"A/A {a} vs {b}: {aa.n_significant_raw}/{aa.n_comparisons} significant "
             f"before correction ({aa.rate:.1%}), {aa.n_significant_adjusted} after Holm"
         )
-    log.info(f"wrote bench ({df.height} rows) and bench_stats ({st.height} rows)")
+    # where the numbers were measured, written with them: a run-cache restore brings both
+    fingerprint = store.frame([hosts.fingerprint(cfg.host)], catalog.schema("hosts"))
+    store.write_dataset(fingerprint, PARQUET_ROOT / "hosts", dataset="hosts", params={},
+                        host=cfg.host)  # fmt: skip
+    log.info(f"wrote bench ({df.height} rows), bench_stats ({st.height} rows) and hosts")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

