@@ -75,14 +75,14 @@ def test_hosts_run_side_by_side_on_their_own_nodes_never_the_head(
     cluster: tuple[Any, dict[str, Any]], sleeper: Path
 ) -> None:
     c, nodes = cluster
-    outs = list(executor.RayExecutor(_cfg()).run(_jobs(sleeper, 2, "400ms")))
+    outs = list(executor.RayExecutor(_cfg()).run(_jobs(sleeper, 3, "400ms")))
     got = _by_host(outs)
-    node_of = {h: got[h][0].node for h in HOSTS}
-    assert node_of == {h: nodes[h].node_id for h in HOSTS}
-    assert c.head_node.node_id not in node_of.values()
-    # both hosts ran at once: the fleet is parallel across hosts, serial within one
-    assert got["alpha"][0].started < got["beta"][0].ended
-    assert got["beta"][0].started < got["alpha"][0].ended
+    node_of = {h: {o.node for o in got[h]} for h in HOSTS}
+    assert node_of == {h: {nodes[h].node_id} for h in HOSTS}
+    assert c.head_node.node_id not in {o.node for o in outs}
+    # the fleet is parallel across hosts (serial within one): some runs of the two overlap
+    assert any(a.started < b.ended and b.started < a.ended
+               for a in got["alpha"] for b in got["beta"])  # fmt: skip
 
 
 def test_the_cluster_lists_its_benchmark_hosts_and_fingerprints_them(

@@ -11,10 +11,11 @@ Files a job needs (test binaries, the package directory they run in) travel thro
 store once each and are unpacked into a per-node cache keyed by content hash, so nodes need the
 project's code and venv (to import this module) but not the driver's build outputs.
 
-A node lost mid-run: its in-flight job fails with a Ray error; the driver waits up to
-`executor.lost_host_wait` seconds for a node with the same host label to return and resubmits
-(at most `executor.retries` times per job); otherwise the rest of that host's jobs are recorded
-as missing (`Outcome.error`), never half-written.
+A node lost mid-run: its in-flight job fails with a Ray error and the host's worker restarts
+wherever a node with the same host label (slot) comes back; the driver resubmits the job until
+it runs, for at most `executor.lost_host_wait` seconds of outage and `executor.retries` outages
+per job; otherwise the rest of that host's jobs are recorded as missing (`Outcome.error`).
+Results come back to the driver, which alone writes datasets: nothing is half-written.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Outcome:
     started: float  # wall clock on the host (time.time()) when the run started
     ended: float
     node: str  # node id (ray) or "local"
-    attempts: int
+    attempts: int  # 1 + the host outages the run was caught in
     error: str = ""  # why the run is missing ("" when it ran)
 
     @property
@@ -184,8 +185,21 @@ class LocalExecutor:
 # ray: the cluster's benchmark hosts.
 
 
-def _fingerprint(label: str) -> dict[str, str | int]:
-    return hosts.fingerprint(label)
+class _HostWorker:
+    """The one process of a benchmark host that runs its jobs: a Ray actor holding the host's
+    slot for the whole session (a call costs ~1 ms where a task is leased anew, ~100 ms)."""
+
+    def call(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        shipped: Mapping[str, _Shipped],
+        blobs: Mapping[str, Any],
+    ) -> tuple[Any, float, float, str]:
+        return _remote_call(fn, args, shipped, blobs)
+
+    def fingerprint(self, label: str) -> dict[str, str | int]:
+        return hosts.fingerprint(label)
 
 
 class RayExecutor:
@@ -202,8 +216,8 @@ class RayExecutor:
                 ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
             except (ConnectionError, RuntimeError) as err:
                 raise ExecutorError(f"cannot reach the Ray cluster at {address!r}: {err}") from None
-        self._remote = ray.remote(num_cpus=0, max_retries=0)(_remote_call)
-        self._fp = ray.remote(num_cpus=0, max_retries=0)(_fingerprint)
+        # restarted (on a node with the host's slot) whenever its node is lost
+        self._worker = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)(_HostWorker)
         if not self.hosts():
             raise ExecutorError(
                 f"the Ray cluster at {address!r} has no benchmark host: no node advertises a "
@@ -224,9 +238,20 @@ class RayExecutor:
     def hosts(self) -> list[str]:
         return sorted(self._alive_slots())
 
+    @contextlib.contextmanager
+    def workers(self, labels: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """One worker actor per host, killed afterwards (it holds the host's slot)."""
+        made: dict[str, Any] = {h: self._worker.options(**_slot(h)).remote() for h in labels}
+        try:
+            yield made
+        finally:
+            for actor in made.values():
+                self.ray.kill(actor)
+
     def fingerprints(self) -> list[dict[str, str | int]]:
-        refs = [self._fp.options(**_slot(h)).remote(h) for h in self.hosts()]
-        return list(self.ray.get(refs, timeout=120))
+        labels = self.hosts()
+        with self.workers(labels) as w:
+            return list(self.ray.get([w[h].fingerprint.remote(h) for h in labels], timeout=300))
 
     def _ship(self, jobs: Sequence[Job]) -> tuple[dict[Path, _Shipped], dict[str, Any]]:
         shipped: dict[Path, _Shipped] = {}
@@ -243,58 +268,53 @@ class RayExecutor:
         unknown = sorted({j.host for j in jobs} - set(self.hosts()))
         if unknown:
             raise ExecutorError(f"jobs for hosts the cluster does not have: {', '.join(unknown)}")
-        session = _Session(self, jobs, *self._ship(jobs))
-        yield from session.run()
+        with self.workers(sorted({j.host for j in jobs})) as workers:
+            yield from _Session(self, workers, jobs, *self._ship(jobs)).run()
 
 
 class _Session:
-    """One run() on the cluster: each host's queue, at most one job of a host in flight."""
+    """One run() on the cluster: each host's queue, at most one job of a host in flight.
+
+    A loss (the host's node or worker died, or its worker is restarting) starts the host's
+    outage clock; the job is resubmitted every RETRY_PAUSE seconds (a call to a restarting
+    worker fails at once) until it runs, `retries` losses of that job were seen, or the host
+    was out for `lost_host_wait` seconds; then the host's remaining jobs are missing."""
+
+    RETRY_PAUSE = 1.0
 
     def __init__(
         self,
         ex: RayExecutor,
+        workers: Mapping[str, Any],
         jobs: Sequence[Job],
         shipped: Mapping[Path, _Shipped],
         blobs: Mapping[str, Any],
     ) -> None:
-        self.ex, self.ray, self.shipped, self.blobs = ex, ex.ray, shipped, blobs
+        self.ex, self.ray, self.workers = ex, ex.ray, workers
+        self.shipped, self.blobs = shipped, blobs
         self.queues: dict[str, list[Job]] = {}
         for job in jobs:
             self.queues.setdefault(job.host, []).append(job)
-        self.attempts: dict[int, int] = {}
+        self.losses: dict[int, int] = {}  # job -> outages it was caught in
         self.inflight: dict[Any, Job] = {}
-        self.lost_since: dict[str, float] = {}
+        self.out_since: dict[str, float] = {}  # host -> when its outage began
+        self.retry_at: dict[str, float] = {}  # host -> when to resubmit its job
 
     def submit(self, host: str) -> None:
-        # a host whose node is gone keeps its job pending until a node with its slot returns
         if self.queues[host]:
             job = self.queues[host][0]
-            self.attempts[id(job)] = self.attempts.get(id(job), 0) + 1
             files = {n: self.shipped[p] for n, p in job.files.items()}
             need = {s.digest: self.blobs[s.digest] for s in files.values()}
-            ref = self.ex._remote.options(**_slot(host)).remote(job.fn, job.args, files, need)
-            self.inflight[ref] = job
+            self.inflight[self.workers[host].call.remote(job.fn, job.args, files, need)] = job
 
     def give_up(self, host: str, why: str) -> Iterator[Outcome]:
         log.info(f"host {host}: {why}; its remaining runs are recorded as missing")
         now = time.time()
         for lost in self.queues[host]:
-            yield Outcome(lost, None, now, now, "", self.attempts.get(id(lost), 0),
+            yield Outcome(lost, None, now, now, "", self.losses.get(id(lost), 0) + 1,
                           error=f"host {host} lost: {why}")  # fmt: skip
         self.queues[host] = []
-
-    def check_lost(self) -> Iterator[Outcome]:
-        """Give up on pending jobs whose host has been gone for lost_host_wait seconds."""
-        alive = set(self.ex._alive_slots())
-        for ref, job in list(self.inflight.items()):
-            if job.host in alive:
-                self.lost_since.pop(job.host, None)
-                continue
-            gone = time.monotonic() - self.lost_since.setdefault(job.host, time.monotonic())
-            if gone >= self.ex.cfg.lost_host_wait:
-                self.ray.cancel(ref)
-                del self.inflight[ref]
-                yield from self.give_up(job.host, f"gone for {gone:.0f}s")
+        self.out_since.pop(host, None)
 
     def failed(self, job: Job, err: Exception) -> Iterator[Outcome]:
         if not _lost(self.ray, err):
@@ -302,20 +322,37 @@ class _Session:
             if isinstance(cause, RunFailed):  # the run itself failed on its host
                 raise RunFailed(f"on host {job.host}, {job.key}: {cause}", cause.fix) from None
             raise ExecutorError(f"host {job.host}, {job.key}: {err}") from None
-        why = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
-        log.info(f"host {job.host}: lost during {job.key} ({why})")
-        if self.attempts[id(job)] <= self.ex.cfg.retries:
-            self.submit(job.host)  # runs when a node with the host's slot is alive again
+        host, now = job.host, time.monotonic()
+        if host not in self.out_since:  # a new outage: the job was caught in it
+            self.out_since[host] = now
+            self.losses[id(job)] = self.losses.get(id(job), 0) + 1
+            why = f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
+            log.info(f"host {host}: lost during {job.key} ({why})")
+        out_for = now - self.out_since[host]
+        if self.losses[id(job)] > self.ex.cfg.retries:
+            yield from self.give_up(host, f"{job.key} was lost {self.losses[id(job)]} times")
+        elif out_for >= self.ex.cfg.lost_host_wait:
+            yield from self.give_up(host, f"out for {out_for:.0f}s")
         else:
-            yield from self.give_up(job.host, why)
+            self.retry_at[host] = now + self.RETRY_PAUSE
+
+    def resubmit_due(self) -> None:
+        now = time.monotonic()
+        for host, at in list(self.retry_at.items()):
+            if at <= now:
+                del self.retry_at[host]
+                self.submit(host)
 
     def run(self) -> Iterator[Outcome]:
         for host in self.queues:
             self.submit(host)
-        while self.inflight:
-            done, _ = self.ray.wait(list(self.inflight), num_returns=1, timeout=2.0)
+        while self.inflight or self.retry_at:
+            self.resubmit_due()
+            if not self.inflight:
+                time.sleep(self.RETRY_PAUSE / 4)
+                continue
+            done, _ = self.ray.wait(list(self.inflight), num_returns=1, timeout=self.RETRY_PAUSE)
             if not done:
-                yield from self.check_lost()
                 continue
             job = self.inflight.pop(done[0])
             try:
@@ -323,9 +360,10 @@ class _Session:
             except self.ray.exceptions.RayError as err:
                 yield from self.failed(job, err)
                 continue
+            self.out_since.pop(job.host, None)
             self.queues[job.host].pop(0)
             self.submit(job.host)  # the host's next run starts before this one is consumed
-            yield Outcome(job, result, t0, t1, node, self.attempts[id(job)])
+            yield Outcome(job, result, t0, t1, node, self.losses.get(id(job), 0) + 1)
 
 
 def _slot(host: str) -> dict[str, Any]:
@@ -336,7 +374,14 @@ def _slot(host: str) -> dict[str, Any]:
 def _lost(ray: Any, err: Exception) -> bool:
     """A task error caused by the node or its worker dying, not by the run."""
     ex = ray.exceptions
-    return isinstance(err, ex.WorkerCrashedError | ex.NodeDiedError | ex.ObjectLostError)
+    return isinstance(
+        err,
+        ex.WorkerCrashedError
+        | ex.NodeDiedError
+        | ex.ObjectLostError
+        | ex.ActorDiedError
+        | ex.ActorUnavailableError,
+    )
 
 
 def make(cfg: config.Config) -> Executor:
