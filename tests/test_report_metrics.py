@@ -116,7 +116,7 @@ def test_metrics_json_is_sorted_flat_numbers_and_stable() -> None:
 def captured_stack() -> pl.DataFrame:
     """Every captured stack-growth run (Go 1.21.13 and 1.27.3, GOMAXPROCS 1 and 2)."""
     frames = []
-    for p in sorted(STACK_DATA.glob("go=*/gomaxprocs=*/*.csv")):
+    for p in sorted(STACK_DATA.glob("host=*/go=*/gomaxprocs=*/*.csv")):
         go = p.parent.parent.name.removeprefix("go=")
         procs = int(p.parent.name.removeprefix("gomaxprocs="))
         godebug = "" if p.stem == "default" else p.stem

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from releaselab.build import binaries as build
-from releaselab.core import config, gocmd, paths, store, toolchains
+from releaselab.core import config, gocmd, hosts, paths, store, toolchains
 from releaselab.sched import cell as sched
 from releaselab.sched import data as sched_data
 from releaselab.sched.rounds import schedule
@@ -79,7 +79,7 @@ def cell(go_newest: gocmd.Toolchain, tmp_path_factory: pytest.TempPathFactory) -
 
 def test_stage_keeps_the_first_runs_trace_and_writes_every_dataset(cell: Path) -> None:
     for label in ("1.27.3", AA):
-        raw = cell / "raw" / f"go={label}" / "gomaxprocs=2"
+        raw = cell / "raw" / f"host={hosts.label()}" / f"go={label}" / "gomaxprocs=2"
         assert (raw / "trace.out").stat().st_size > 0
         assert sorted(p.name for p in raw.iterdir()) == sorted(
             [*sched.FIRST_RUN_FILES, "runs.json"]
@@ -88,6 +88,15 @@ def test_stage_keeps_the_first_runs_trace_and_writes_every_dataset(cell: Path) -
         df = store.scan(dataset, cell / "parquet").collect()
         cells = df.select("go", "gomaxprocs", "round").unique().sort("go", "round").rows()
         assert cells == [(g, 2, r) for g in sorted(["1.27.3", AA]) for r in range(1, RUNS + 1)]
+        assert df["host"].unique().to_list() == [hosts.label()]
+
+
+def test_every_run_is_in_the_run_log_in_session_order_one_at_a_time(cell: Path) -> None:
+    log = store.scan("run_log", cell / "parquet").collect().sort("order")
+    assert log["stage"].unique().to_list() == ["sched"]
+    assert log["order"].to_list() == list(range(1, 2 * RUNS + 1))
+    assert not log["missing"].any()
+    assert (log["started"].shift(-1).drop_nulls() >= log["ended"].head(-1)).all()
 
 
 def test_runs_are_interleaved_shuffled_rounds_recorded_in_the_data(cell: Path) -> None:
@@ -120,7 +129,7 @@ def test_each_run_has_its_own_summary_row_per_workload(cell: Path) -> None:
 def test_first_runs_waits_match_the_toolchains_own_reading_of_its_trace(
     cell: Path, go_newest: gocmd.Toolchain
 ) -> None:
-    raw = cell / "raw" / "go=1.27.3" / "gomaxprocs=2"
+    raw = cell / "raw" / f"host={hosts.label()}" / "go=1.27.3" / "gomaxprocs=2"
     start = json.loads((raw / "trace-summary.json").read_text())["trace_start"]
     waits = (
         store.scan("sched_waits", cell / "parquet")

@@ -1,7 +1,7 @@
 """The stack-growth stage and its report, on output captured from the real lab.
 
-tests/data/stack/go=<label>/gomaxprocs=<n>/ holds what `releaselab.stack.cell.run_variant` and
-`run_overhead` wrote for Go 1.21.13 and 1.27.3 (the lab built with each, GOMAXPROCS 1 and 2,
+tests/data/stack/host=vm/go=<label>/gomaxprocs=<n>/ holds what `releaselab.stack.cell.run_variant`
+and `run_overhead` wrote for Go 1.21.13 and 1.27.3 (the lab built with each, GOMAXPROCS 1 and 2,
 GODEBUG unset and adaptivestackstart=0, 3 overhead reps): the same layout as data/raw/stack/.
 """
 
@@ -18,14 +18,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from releaselab.core import catalog, config, gocmd, store
+from releaselab.core import catalog, config, gocmd, hosts, store
 from releaselab.report import figures, render
 from releaselab.report.render import Table
 from releaselab.stack import cell as stack
 from releaselab.stack import report as report_stack
 
 DATA = Path(__file__).parent / "data" / "stack"
-CELLS = sorted(DATA.glob("go=*/gomaxprocs=*"))
+CELLS = sorted(DATA.glob("host=*/go=*/gomaxprocs=*"))
 MIB = 1024 * 1024
 
 
@@ -45,7 +45,7 @@ def _read(csv_path: Path) -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def captured() -> pl.DataFrame:
     """Every captured run as rows of the `stack` dataset."""
-    return pl.concat([_read(p) for p in sorted(DATA.glob("go=*/gomaxprocs=*/*.csv"))])
+    return pl.concat([_read(p) for p in sorted(DATA.glob("host=*/go=*/gomaxprocs=*/*.csv"))])
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,10 @@ def _table_for(procs: int, captured: pl.DataFrame) -> Table:
 
 @pytest.mark.parametrize(
     "path",
-    [DATA / "go=1.21.13/gomaxprocs=1/default.csv", DATA / "go=1.27.3/gomaxprocs=2/default.csv"],
+    [
+        DATA / "host=vm/go=1.21.13/gomaxprocs=1/default.csv",
+        DATA / "host=vm/go=1.27.3/gomaxprocs=2/default.csv",
+    ],
     ids=["1.21.13", "1.27.3"],
 )
 def test_csv_parses_to_the_dataset_schema(path: Path) -> None:
@@ -89,7 +92,7 @@ def test_metrics_every_toolchain_has_are_never_null(captured: pl.DataFrame) -> N
 
 
 def test_empty_metric_field_reads_as_null() -> None:
-    text = (DATA / "go=1.27.3/gomaxprocs=1/default.csv").read_text().splitlines()
+    text = (DATA / "host=vm/go=1.27.3/gomaxprocs=1/default.csv").read_text().splitlines()
     fields = text[1].split(",")
     fields[6] = ""  # goroutines: what a toolchain without the metric writes
     df = stack.parse_csv(
@@ -117,7 +120,7 @@ def test_godebug_variants_get_distinct_file_names() -> None:
 
 
 def test_meta_with_another_godebug_is_refused() -> None:
-    meta = json.loads((DATA / "go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
+    meta = json.loads((DATA / "host=vm/go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
     tc = gocmd.Toolchain(
         label="1.27.3", goroot=Path("/nonexistent"), source="pypi", version="1.27.3"
     )
@@ -129,7 +132,7 @@ def test_meta_with_another_godebug_is_refused() -> None:
 # --- report ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("csv_path", sorted(DATA.glob("go=*/gomaxprocs=*/*.csv")), ids=str)
+@pytest.mark.parametrize("csv_path", sorted(DATA.glob("host=*/go=*/gomaxprocs=*/*.csv")), ids=str)
 def test_peak_and_final_table_matches_the_raw_csv(csv_path: Path, captured: pl.DataFrame) -> None:
     go, procs, godebug = _cell_keys(csv_path)
     with csv_path.open(newline="") as f:
@@ -188,7 +191,7 @@ def test_a_release_difference_is_flagged_only_when_the_ranges_of_runs_do_not_ove
 
 
 def test_table_lists_phases_in_run_order(captured: pl.DataFrame) -> None:
-    meta = json.loads((DATA / "go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
+    meta = json.loads((DATA / "host=vm/go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
     table = _table_for(1, captured)
     listed = list(dict.fromkeys(r[1] for r in table.rows))
     assert listed == [p["phase"] for p in meta["phases"]]
@@ -220,7 +223,7 @@ def test_chart_keeps_the_peak_of_every_run(captured: pl.DataFrame) -> None:
 
 def test_overhead_table_matches_the_overhead_json(overhead: pl.DataFrame) -> None:
     table = report_stack.overhead_table(overhead)
-    doc = json.loads((DATA / "go=1.27.3/gomaxprocs=2/overhead.json").read_text())
+    doc = json.loads((DATA / "host=vm/go=1.27.3/gomaxprocs=2/overhead.json").read_text())
     (row,) = [r for r in table.rows if r[0] == "1.27.3" and r[1] == 2]
     assert row[2] == doc["reps"]
     assert row[3] == f"{doc['median_total_wall_off_ns'] / 1e6:.1f}"
@@ -300,7 +303,7 @@ def test_stage_runs_every_cell_k_times_into_round_partitions(
         ("1.27.3", 1, 2, 2),
     ]
     assert sorted(df["godebug"].unique()) == ["", "adaptivestackstart=0"]
-    raw = tmp_path / "data/raw/stack/go=1.27.3/gomaxprocs=1"
+    raw = tmp_path / f"data/raw/stack/host={hosts.label()}/go=1.27.3/gomaxprocs=1"
     assert sorted(p.name for p in raw.iterdir()) == ["overhead.json", "round=1", "round=2"]
     assert sorted(p.name for p in (raw / "round=2").iterdir()) == [
         "adaptivestackstart=0.csv",

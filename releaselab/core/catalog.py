@@ -218,6 +218,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one Runnable -> Running wait of one goroutine, from the trace of one run",
         "sched",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             ROUND,
@@ -235,7 +236,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("end_ns", INT, "trace time it started running", "ns"),
             _c("wait_ns", INT, "end_ns - start_ns: the scheduling latency", "ns"),
         ),
-        ("go", "gomaxprocs", "round"),
+        ("host", "go", "gomaxprocs", "round"),
         ("end_ns", "goroutine"),
     ),
     Dataset(
@@ -243,6 +244,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one bucket of a runtime/metrics histogram (`/sched/latencies:seconds`) of one run",
         "sched",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             ROUND,
@@ -254,7 +256,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("hi", F, "bucket upper bound", "s"),
             _c("count", INT, "events in [lo, hi) during the workload"),
         ),
-        ("go", "gomaxprocs", "round"),
+        ("host", "go", "gomaxprocs", "round"),
         ("workload", "metric", "bucket"),
     ),
     Dataset(
@@ -262,6 +264,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one request of the serve workload of one run and its end-to-end latency",
         "sched",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             ROUND,
@@ -271,7 +274,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("start_ns", INT, "time the request started, from the run's start", "ns"),
             _c("latency_ns", INT, "end-to-end latency of the request", "ns"),
         ),
-        ("go", "gomaxprocs", "round"),
+        ("host", "go", "gomaxprocs", "round"),
         ("workload", "request_id"),
     ),
     Dataset(
@@ -279,6 +282,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one run x workload: count and quantiles of its waits or of its requests' latency",
         "sched",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             _c("round", INT, "interleaved round = run of the cell (1..labs.sched.runs)"),
@@ -293,7 +297,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("p999", F, "99.9th percentile", "ns"),
             _c("max", F, "largest value", "ns"),
         ),
-        ("go", "gomaxprocs"),
+        ("host", "go", "gomaxprocs"),
         ("what", "workload", "round"),
     ),
     Dataset(
@@ -301,6 +305,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one sample (or phase-boundary row) of one stack-growth run, per GODEBUG variant",
         "stack",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             _c(
@@ -321,13 +326,41 @@ DATASETS: tuple[Dataset, ...] = (
             _c("gc_cycles", INT, "completed GC cycles"),
             _c("memstats_stack_inuse", INT, "MemStats.StackInuse at phase boundaries", "B"),
         ),
-        ("go", "gomaxprocs", "round"),
+        ("host", "go", "gomaxprocs", "round"),
         ("godebug", "t_ns", "kind", "scenario", "phase"),
+    ),
+    Dataset(
+        "run_log",
+        "one scheduled run of a bench, sched or stack cell: where and when it ran, or why not",
+        "bench, sched, stack (each its stage= partition)",
+        (
+            _c("stage", S, "the stage whose run this is (bench, sched, stack), a partition"),
+            HOST,
+            GO,
+            GOMAXPROCS,
+            _c("round", INT, "interleaved round of the run"),
+            ORDER,
+            _c("cell", S, "what ran beyond go/gomaxprocs (bench: the package)"),
+            _c("node", S, "executor node that ran it (Ray node id, or local)"),
+            _c("started", F, "wall clock on the host when the run started (Unix time)", "s"),
+            _c("ended", F, "wall clock on the host when the run ended (Unix time)", "s"),
+            _c("attempts", INT, "1 + the host outages the run was caught in"),
+            _c("missing", B, "the run never completed (its host was lost)"),
+            _c("reason", S, "why it is missing (empty when it ran)"),
+        ),
+        ("stage", "host"),
+        ("order", "go", "gomaxprocs", "cell"),
     ),
 )
 CATALOG: dict[str, Dataset] = {d.name: d for d in DATASETS}
 # Partition values are strings in paths; readers type them explicitly from here.
-PARTITION_TYPES: dict[str, pl.DataType] = {"go": S, "gomaxprocs": INT, "round": INT, "host": S}
+PARTITION_TYPES: dict[str, pl.DataType] = {
+    "go": S,
+    "gomaxprocs": INT,
+    "round": INT,
+    "host": S,
+    "stage": S,
+}
 
 
 class UnknownDataset(KeyError):

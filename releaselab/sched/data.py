@@ -15,7 +15,7 @@ import numpy.typing as npt
 import polars as pl
 
 from releaselab.bench import stats
-from releaselab.core import catalog
+from releaselab.core import catalog, hosts
 
 LATENCY_METRIC = "/sched/latencies:seconds"
 # The runtime tracks one goroutine transition in gTrackingPeriod (8) for /sched/latencies.
@@ -27,7 +27,7 @@ QUANTILE_METHOD: Literal["linear"] = "linear"  # numpy's default (Hyndman-Fan 7)
 # The max (level 1) is left out: one outlier would set every panel's x range (tables have it).
 ECDF_LEVELS = (*(i / 100 for i in range(100)), 0.995, 0.999)
 ALPHA = stats.ALPHA
-HIVE = ("go", "gomaxprocs", "round", "order")  # the columns every row of a run carries
+HIVE = ("host", "go", "gomaxprocs", "round", "order")  # the columns every row of a run carries
 # The per-run statistics a comparison of toolchains tests, for waits and for requests.
 COMPARED = ("p50", "p99")
 CONFIDENCE = 0.95
@@ -73,8 +73,11 @@ PARSED_WAIT = re.compile(
 )
 
 
-def _cell_columns(df: pl.DataFrame, go: str, gomaxprocs: int, rnd: int, order: int) -> pl.DataFrame:
+def _cell_columns(
+    df: pl.DataFrame, go: str, gomaxprocs: int, rnd: int, order: int, *, host: str | None
+) -> pl.DataFrame:
     return df.with_columns(
+        host=pl.lit(host or hosts.label(), pl.String()),  # None: measured on this machine
         go=pl.lit(go, pl.String()),
         gomaxprocs=pl.lit(gomaxprocs, pl.Int64()),
         round=pl.lit(rnd, pl.Int64()),
@@ -101,6 +104,7 @@ def waits_frame(
     gomaxprocs: int,
     rnd: int = 1,
     order: int = 1,
+    host: str | None = None,
 ) -> pl.DataFrame:
     """traceconv's waits -> sched_waits rows; `window` is the workload running when the wait
     ended (whatever goroutine waited), `workload` the task the goroutine itself belongs to."""
@@ -109,7 +113,7 @@ def waits_frame(
     joined = base.join_asof(
         win.sort("hi"), left_on="end_ns", right_on="hi", strategy="forward"
     ).with_columns(window=pl.when(pl.col("end_ns") > pl.col("lo")).then(pl.col("window")))
-    out = _cell_columns(joined.sort("_i"), go, gomaxprocs, rnd, order)
+    out = _cell_columns(joined.sort("_i"), go, gomaxprocs, rnd, order, host=host)
     return out.select(
         [pl.col(c).cast(t) for c, t in catalog.schema("sched_waits").items()]
     )  # fmt: skip
@@ -124,7 +128,13 @@ def _edges(buckets: Sequence[float | None]) -> list[float]:
 
 
 def hist_frame(
-    report: Mapping[str, Any], *, go: str, gomaxprocs: int, rnd: int = 1, order: int = 1
+    report: Mapping[str, Any],
+    *,
+    go: str,
+    gomaxprocs: int,
+    rnd: int = 1,
+    order: int = 1,
+    host: str | None = None,
 ) -> pl.DataFrame:
     """Every histogram of the lab's -metrics JSON -> sched_hist rows: one per bucket per
     workload, counting what happened during that workload (its snapshot's delta)."""
@@ -149,14 +159,20 @@ def hist_frame(
             ]  # fmt: skip
     schema = catalog.schema("sched_hist")
     df = pl.DataFrame(rows, schema={k: v for k, v in schema.items() if k not in HIVE})
-    return _cell_columns(df, go, gomaxprocs, rnd, order).select(list(schema))
+    return _cell_columns(df, go, gomaxprocs, rnd, order, host=host).select(list(schema))
 
 
 def requests_frame(
-    requests: pl.DataFrame, *, go: str, gomaxprocs: int, rnd: int = 1, order: int = 1
+    requests: pl.DataFrame,
+    *,
+    go: str,
+    gomaxprocs: int,
+    rnd: int = 1,
+    order: int = 1,
+    host: str | None = None,
 ) -> pl.DataFrame:
     """The lab's -requests CSV -> sched_requests rows."""
-    return _cell_columns(requests, go, gomaxprocs, rnd, order).select(
+    return _cell_columns(requests, go, gomaxprocs, rnd, order, host=host).select(
         [pl.col(c).cast(t) for c, t in catalog.schema("sched_requests").items()]
     )
 
@@ -214,8 +230,8 @@ def run_summary(waits: pl.DataFrame, requests: pl.DataFrame, *, seed: int) -> pl
     """sched_runs rows of one or more runs: count and quantiles per run and workload of the
     waits of the workload's own goroutines (what = wait) and of the requests (what = request).
 
-    waits and requests carry go, gomaxprocs, round and order (sched_waits, sched_requests)."""
-    run = ["go", "gomaxprocs", "round", "order"]
+    waits and requests carry host, go, gomaxprocs, round and order (sched_waits, sched_requests)."""
+    run = ["host", "go", "gomaxprocs", "round", "order"]
     parts = [
         latency_summary(waits.filter(pl.col("workload").is_not_null()), "wait_ns",
                         [*run, "workload"]).with_columns(what=pl.lit("wait")),

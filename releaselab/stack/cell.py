@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from releaselab.core import catalog, gocmd
+from releaselab.core import catalog, gocmd, hosts
 from releaselab.core.errors import LabOutputError
 from releaselab.core.gocmd import Toolchain
 
@@ -42,7 +42,14 @@ def variant_name(godebug: str) -> str:
 
 
 def parse_csv(
-    text: str, *, go: str, gomaxprocs: int, godebug: str, rnd: int = 1, order: int = 1
+    text: str,
+    *,
+    go: str,
+    gomaxprocs: int,
+    godebug: str,
+    rnd: int = 1,
+    order: int = 1,
+    host: str | None = None,
 ) -> pl.DataFrame:
     """The lab's CSV -> rows of the `stack` dataset (round rnd, `order` in the session); an
     empty field (metric absent) is null."""
@@ -58,7 +65,8 @@ def parse_csv(
     # polars 2.1 panics (PanicException, a BaseException) on a lone '"' at the very end.
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as err:
         raise StackLabError(f"stack-growth CSV does not parse: {err}") from err
-    run = {"go": go, "gomaxprocs": gomaxprocs, "round": rnd, "order": order, "godebug": godebug}
+    run = {"host": host or hosts.label(), "go": go, "gomaxprocs": gomaxprocs, "round": rnd,
+           "order": order, "godebug": godebug}  # fmt: skip
     keys = pl.DataFrame({k: [v] for k, v in run.items()}, schema={k: schema[k] for k in run})
     return keys.join(df, how="cross").select(list(schema))
 
@@ -87,6 +95,7 @@ def run_variant(
     timeout: float,
     rnd: int = 1,
     order: int = 1,
+    host: str | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Run the lab once with GODEBUG=godebug; keep its CSV and meta JSON in raw_dir."""
     name = variant_name(godebug)
@@ -103,7 +112,8 @@ def run_variant(
     meta = _lab_json(meta_path, tc, binary)
     check_meta(meta, tc, gomaxprocs=gomaxprocs, godebug=godebug)
     text = csv.read_text(encoding="utf-8")
-    df = parse_csv(text, go=tc.label, gomaxprocs=gomaxprocs, godebug=godebug, rnd=rnd, order=order)
+    df = parse_csv(text, go=tc.label, gomaxprocs=gomaxprocs, godebug=godebug, rnd=rnd,
+                   order=order, host=host)  # fmt: skip
     return df, meta
 
 
