@@ -102,3 +102,40 @@ def test_a_frame_that_breaks_the_contract_is_refused(tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match=r"missing \['wheel_sha256'\]"):
         store.write_dataset(df, tmp_path / "toolchains", dataset="toolchains", params={})
     assert not (tmp_path / "toolchains").exists()
+
+
+def _runs_of(hosts_: list[str]) -> pl.DataFrame:
+    row = {"go": "1.27.3", "gomaxprocs": 1, "round": 1, "order": 1, "seed": 1, "what": "wait",
+           "workload": "cpu", "count": 3, "p50": 1.0, "p90": 2.0, "p99": 3.0, "p999": 3.0,
+           "max": 3.0}  # fmt: skip
+    return store.frame([{**row, "host": h} for h in hosts_], catalog.schema("sched_runs"))
+
+
+def test_measured_rows_of_two_hosts_union_without_collision(tmp_path: Path) -> None:
+    store.write_dataset(_runs_of(["amd", "arm"]), tmp_path / "sched_runs",
+                        dataset="sched_runs", params={})  # fmt: skip
+    assert store.hosts_in("sched_runs", tmp_path) == ["amd", "arm"]
+    assert (tmp_path / "sched_runs/host=arm/go=1.27.3/gomaxprocs=1/part-0.parquet").is_file()
+    assert store.scan("sched_runs", tmp_path).collect()["host"].sort().to_list() == ["amd", "arm"]
+
+
+def test_a_host_scope_sees_one_hosts_rows_and_raw_dirs(tmp_path: Path) -> None:
+    store.write_dataset(_runs_of(["amd", "arm"]), tmp_path / "sched_runs",
+                        dataset="sched_runs", params={})  # fmt: skip
+    for h in ("amd", "arm"):
+        (tmp_path / "raw" / f"host={h}").mkdir(parents=True)
+    with store.host_scope("arm"):
+        assert store.scan("sched_runs", tmp_path).collect()["host"].to_list() == ["arm"]
+        assert [p.name for p in store.host_dirs(tmp_path / "raw")] == ["host=arm"]
+        assert store.scan("toolchains", _toolchains(tmp_path)).collect().height == 1
+    assert len(store.host_dirs(tmp_path / "raw")) == 2
+
+
+def _toolchains(root: Path) -> Path:
+    """A dataset without a host partition: a scope does not filter it."""
+    row = {"go": "1.27.3", "label": "1.27.3", "version": "1.27.3", "source": "pypi",
+           "goroot": "/g", "go_version": "go version go1.27.3 linux/amd64", "goos": "linux",
+           "goarch": "amd64", "wheel_sha256": None}  # fmt: skip
+    store.write_dataset(store.frame([row], catalog.schema("toolchains")), root / "toolchains",
+                        dataset="toolchains", params={})  # fmt: skip
+    return root

@@ -10,10 +10,12 @@ the run's parameters).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,17 +198,47 @@ def _validate(tmp: Path, expected_rows: int) -> None:
         raise StoreError(f"wrote {got} rows to {tmp} but expected {expected_rows}")
 
 
+_HOST_SCOPE: contextvars.ContextVar[str | None] = contextvars.ContextVar("host", default=None)
+
+
+@contextlib.contextmanager
+def host_scope(host: str | None) -> Iterator[None]:
+    """Within the block, scans of host-partitioned datasets (and host_dirs) see one host only:
+    the report builds each host's sections in its scope, so no comparison crosses hosts."""
+    token = _HOST_SCOPE.set(host)
+    try:
+        yield
+    finally:
+        _HOST_SCOPE.reset(token)
+
+
+def host_dirs(root: Path) -> list[Path]:
+    """root/host=H directories (raw outputs of sched and stack) in the current host scope."""
+    scope = _HOST_SCOPE.get()
+    return [p for p in sorted(root.glob("host=*")) if scope in (None, p.name[len("host=") :])]
+
+
+def hosts_in(dataset: str, root: Path = PARQUET_ROOT) -> list[str]:
+    """The host labels a host-partitioned dataset holds (sorted), whatever the scope."""
+    return sorted(p.name[len("host=") :] for p in (root / dataset).glob("host=*") if p.is_dir())
+
+
 def scan(dataset: str, root: Path = PARQUET_ROOT) -> pl.LazyFrame:
-    """A lazy scan of a dataset with the partition columns typed explicitly."""
+    """A lazy scan of a dataset with the partition columns typed explicitly (one host's rows
+    inside host_scope)."""
     path = root / dataset
     staging.recover(path)  # what a killed writer left beside it
     if not path.is_dir():
         raise StoreError(f"dataset {path} does not exist; run `dvc repro` to produce it")
-    return pl.scan_parquet(
+    lf = pl.scan_parquet(
         path / "**" / "*.parquet",
         hive_partitioning=True,
         hive_schema=catalog.hive_schema(dataset),
     )
+    scope = _HOST_SCOPE.get()
+    if scope is not None and "host" in catalog.partitions(dataset):
+        lf = lf.filter(pl.col("host") == scope)
+    return lf
 
 
 def read_metadata(dataset: str, root: Path = PARQUET_ROOT) -> list[dict[str, str]]:

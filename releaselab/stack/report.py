@@ -544,7 +544,11 @@ def interval_of(file_meta: Sequence[dict[str, str]]) -> str:
 def load_overhead(raw_dir: Path) -> pl.DataFrame | None:
     """The -overhead JSON of every cell under raw_dir (data/raw/stack), or None if there is none."""
     docs = []
-    for p in sorted(raw_dir.glob("host=*/go=*/gomaxprocs=*/overhead.json")):
+    for p in (
+        p
+        for h in store.host_dirs(raw_dir)
+        for p in sorted(h.glob("go=*/gomaxprocs=*/overhead.json"))
+    ):
         label = p.parent.parent.name.removeprefix("go=")
         docs.append((label, json.loads(p.read_text(encoding="utf-8"))))
     return overhead_frame(docs) if docs else None
