@@ -27,6 +27,9 @@ PHASE = ("scenario", "phase")
 SCENARIOS = ("deep", "wave", "release", "churn")  # charted, in run order; `setup` is table-only
 CHART_ROWS = 4_000  # line rows after bucketing: under Altair's 5,000-row guard with the bands
 FIGURE = "stack_inuse"
+TITLE = "Stack growth: StackInuse over time"
+PEAK_TITLE = "Stack growth: peak and final StackInuse per phase"
+OVERHEAD_TITLE = "Stack growth: sampler overhead"
 
 
 def variant_label(godebug: str) -> str:
@@ -143,7 +146,9 @@ def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFra
 
 def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list[tuple[int, Table]]:
     """Per GOMAXPROCS: one row per phase and toolchain; per GODEBUG variant peak and final MiB
-    as median [min-max] over runs, and what differs from the baseline (ranges not overlapping)."""
+    as median [min-max] over runs, and what differs from the baseline (ranges not overlapping).
+    The phases where something differs come first; the others are folded (with one toolchain
+    nothing is compared and nothing folded)."""
     variants = sorted(set(phases["godebug"]))
     ranges = run_ranges(phases)
     base = baseline or display_order(ranges["go"])[0]
@@ -153,9 +158,13 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
         cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})",
                  f"vs {base} ({godebug_text(v)})"]  # fmt: skip
     go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
+    compared = len(go_rank) > 1
     out = []
     for (procs,), part in ranges.partition_by("gomaxprocs", as_dict=True).items():
-        rows = []
+        rows: dict[bool, list[tuple[str, ...]]] = {True: [], False: []}
+        flagged = set(
+            diff.filter(pl.col("gomaxprocs") == procs).select(*PHASE).unique().iter_rows()
+        )
         keys = (
             part.select("phase_order", *PHASE, "go")
             .unique()
@@ -186,8 +195,15 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
                 row += [_spread(hit["peak_values"][0].to_list()),
                         _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
                         flag]  # fmt: skip
-            rows.append(tuple(row))
-        out.append((int(procs), Table(tuple(cols), tuple(rows))))
+            rows[(key["scenario"], key["phase"]) in flagged or not compared].append(tuple(row))
+        same = len({r[:2] for r in rows[False]})
+        label = (f"{same} {'phase' if same == 1 else 'phases'} where no toolchain differs from "
+                 f"go {base}")  # fmt: skip
+        none = (f"No phase differs from go {base} here: every toolchain's range of runs "
+                "overlaps the baseline's.")  # fmt: skip
+        table = Table(tuple(cols), tuple(rows[True]), folded=tuple(rows[False]), fold_label=label,
+                      empty=none)  # fmt: skip
+        out.append((int(procs), table))
     return sorted(out, key=lambda t: t[0])
 
 
@@ -490,16 +506,22 @@ def build_sections(
     variants = ", ".join(godebug_text(v) for v in sorted(set(df["godebug"])))
     out = [
         Section(
-            "Stack growth: StackInuse over time",
+            TITLE,
+            lead=(
+                "Goroutine stack memory (StackInuse) over each scenario of the stack-growth "
+                "lab: a panel per scenario and GOMAXPROCS, colour is the toolchain, dashes the "
+                "GODEBUG variant, grey bands the phases. Lines on top of each other mean the "
+                "releases grow and shrink stacks alike; the tables below say where they differ."
+            ),
             text=(
                 f"Goroutine stack memory sampled every {interval} by the stack-growth lab while "
                 "stacks grow by copying (deep, wave), shrink at GC (release) and churn: one "
                 "panel per scenario and GOMAXPROCS; colour is the toolchain, dashes the GODEBUG "
                 f"variant ({variants}). The lines are the first run of each cell; the tables "
-                "below hold every run."
+                "below hold every run. " + " ".join(notes(df, interval))
             ),
             figures=(fig,),
-            notes=tuple(n for n in (adaptive_start_text(phases), *notes(df, interval)) if n),
+            notes=tuple(n for n in (adaptive_start_text(phases),) if n),
         )
     ]
     base = baseline or display_order(phases["go"])[0]
@@ -508,7 +530,13 @@ def build_sections(
     for procs, table in peak_final_tables(phases, base):
         out.append(
             Section(
-                f"Stack growth: peak and final StackInuse per phase, GOMAXPROCS={procs}",
+                f"{PEAK_TITLE}, GOMAXPROCS={procs}",
+                lead=(
+                    "Peak and final StackInuse of every phase in MiB, the median [min-max] over "
+                    "runs, a row per phase and toolchain. The vs column flags a toolchain whose "
+                    f"range of runs lies wholly above or below go {base}'s; phases with a flag "
+                    "come first, the others are folded."
+                ),
                 text=(
                     "Peak: the largest StackInuse of any row in the phase; final: at the phase's "
                     "boundary row (its end). MiB of /memory/classes/heap/stacks:bytes, as the "
@@ -522,7 +550,12 @@ def build_sections(
     if overhead is not None and overhead.height:
         out.append(
             Section(
-                "Stack growth: sampler overhead",
+                OVERHEAD_TITLE,
+                lead=(
+                    "How much the lab's own sampler perturbs what it measures: total wall time "
+                    "and StackInuse with the sampler off and on, per toolchain and GOMAXPROCS. "
+                    "A wall-time change within the spread of the sampler-off runs is noise."
+                ),
                 text=overhead_text(overhead, interval),
                 tables=(overhead_table(overhead),),
             )

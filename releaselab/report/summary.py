@@ -1,0 +1,309 @@
+"""The report's first section, "What changed": one row per toolchain against the baseline (per
+host and target when the data has those columns), one cell per area, each a link to the section
+with the details.
+
+Pure: frames in (each None when its dataset is absent), a render.Section out. The figures are
+those of the sections and of metrics.json (the same functions compute them), in words:
+
+- time/op: benchmarks slower / faster after Holm, and the geomean change per GOMAXPROCS;
+- allocations: allocs/op and B/op that changed (exact units: any change of the median), named
+  when there are few;
+- escape analysis: diagnostics that appear / disappear / change kind against the previous
+  toolchain (escape_diff compares consecutive toolchains);
+- scheduling p99: the request p99 ratio per GOMAXPROCS, and the p99 wait ratios significant
+  after Holm (sched.report.comparisons);
+- stack peak: the phases whose peak StackInuse range over runs lies wholly above or below the
+  baseline's (stack.report.differences).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from releaselab.bench import report as bench_report
+from releaselab.bench import units
+from releaselab.escape import report as escape_report
+from releaselab.report import human, metrics
+from releaselab.report.render import Cell, Link, Section, Table, slug
+from releaselab.sched import report as sched_report
+from releaselab.stack import report as stack_report
+
+TITLE = "What changed"
+GROUP_KEYS = ("host", "target")  # split rows by these where a dataset has the column
+MAX_NAMED = 2  # changed benchmarks named in a cell; more are counted
+SIGNIFICANT = "*"  # after a ratio: significant after Holm
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The datasets the summary reads; None when the pipeline did not make one."""
+
+    baseline: str
+    bench_stats: pl.DataFrame | None = None
+    escape_diff: pl.DataFrame | None = None
+    sched_runs: pl.DataFrame | None = None
+    stack: pl.DataFrame | None = None
+
+    def frames(self) -> list[pl.DataFrame]:
+        return [
+            f
+            for f in (self.bench_stats, self.escape_diff, self.sched_runs, self.stack)
+            if f is not None
+        ]
+
+
+# --- grouping by host / target -------------------------------------------------------------
+
+
+def group_keys(frames: Sequence[pl.DataFrame]) -> list[str]:
+    """The GROUP_KEYS that some frame has, in GROUP_KEYS order."""
+    return [k for k in GROUP_KEYS if any(k in f.columns for f in frames)]
+
+
+def groups(frames: Sequence[pl.DataFrame], keys: Sequence[str]) -> list[dict[str, str]]:
+    """Every combination of the values the frames hold for `keys` (a frame without a key has
+    no say about it), sorted; one empty group when there are no keys."""
+    values = []
+    for k in keys:
+        seen = {str(v) for f in frames if k in f.columns for v in f[k].unique().to_list()}
+        values.append(sorted(seen))
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def slice_of(df: pl.DataFrame | None, group: Mapping[str, str]) -> pl.DataFrame | None:
+    """The rows of df in `group`, on the keys df has: a dataset without a `target` column is
+    the same for every target."""
+    if df is None:
+        return None
+    conds = [pl.col(k).cast(pl.String) == v for k, v in group.items() if k in df.columns]
+    return df.filter(*conds) if conds else df
+
+
+# --- one area each: {toolchain: cell text} --------------------------------------------------
+
+
+def per_procs(values: Mapping[int, str], procs: Sequence[int]) -> str:
+    """Values per GOMAXPROCS joined with ` / ` in the order of `procs` (the lead names it once);
+    each with its GOMAXPROCS when they are not exactly those."""
+    if sorted(values) == list(procs):
+        return " / ".join(values[p] for p in procs)
+    return ", ".join(f"{v} (GOMAXPROCS {p})" for p, v in sorted(values.items()))
+
+
+def time_cells(st: pl.DataFrame, procs: Sequence[int]) -> dict[str, str]:
+    """Benchmarks slower / faster after Holm, and the geomean time change per GOMAXPROCS."""
+    out = {}
+    for go, by_procs in metrics.bench(st).items():
+        cells = {int(p.removeprefix("gomaxprocs_")): v["time"] for p, v in by_procs.items()
+                 if "geomean_ratio" in v.get("time", {})}  # fmt: skip
+        if not cells:
+            continue
+        slower = sum(c["regressions"] for c in cells.values())
+        faster = sum(c["improvements"] for c in cells.values())
+        n = sum(c["benchmarks"] for c in cells.values())
+        geo = {p: human.percent(100 * (c["geomean_ratio"] - 1)) for p, c in cells.items()}
+        counts = (
+            f"{slower} slower, {faster} faster of {n}"
+            if slower or faster
+            else f"no significant change ({n} compared)"
+        )
+        out[go] = f"{counts}\ngeomean {per_procs(geo, procs)}"
+    return out
+
+
+def alloc_cells(st: pl.DataFrame) -> dict[str, str]:
+    """The allocs/op and B/op that changed against the baseline (exact: any change): per
+    benchmark when there are few (`Prealloc/before: allocs/op -37.5%, B/op -2.75%`), else
+    counted per unit."""
+    out = {}
+    alloc = st.filter(
+        pl.col("unit").is_in(units.ALLOC_UNITS) & (pl.col("go") != pl.col("baseline"))
+    )
+    for (go,), grp in alloc.sort("go").group_by(["go"], maintain_order=True):
+        changed = grp.filter(pl.col("significant").fill_null(False)).sort(
+            "name", pl.col("unit") != "allocs/op", "gomaxprocs"
+        )
+        names = changed["name"].unique(maintain_order=True).to_list()
+        if not names:
+            out[str(go)] = "no change"
+        elif len(names) <= MAX_NAMED:
+            out[str(go)] = "\n".join(
+                f"{name}: " + ", ".join(
+                    f"{r['unit']} {human.percent(r['delta']) or 'from 0'}"
+                    for r in changed.filter(pl.col("name") == name)
+                    .unique("unit", keep="first", maintain_order=True).iter_rows(named=True))
+                for name in names
+            )  # fmt: skip
+        else:
+            out[str(go)] = "\n".join(
+                f"{unit}: {(down := u.filter(pl.col('delta') < 0)['name'].n_unique())} down, "
+                f"{u['name'].n_unique() - down} up"  # a change from 0 has no delta: up
+                for unit in ("allocs/op", "B/op")
+                if (u := changed.filter(pl.col("unit") == unit)).height
+            )
+    return out
+
+
+def escape_cells(diff: pl.DataFrame) -> dict[str, str]:
+    """Diagnostics that appear / disappear / change kind against the previous toolchain."""
+    out = {}
+    counts = diff.group_by("from_go", "to_go", "change").len()
+    for (to_go, from_go), grp in counts.sort("to_go").group_by(
+        ["to_go", "from_go"], maintain_order=True
+    ):
+        n = {r["change"]: r["len"] for r in grp.iter_rows(named=True)}
+        words = [f"{n.get(c, 0)} {w}" for c, w in (("appears", "appear"),
+                 ("disappears", "disappear"), ("changes_kind", "change kind")) if n.get(c) or
+                 c != "changes_kind"]  # fmt: skip
+        out[str(to_go)] = ", ".join(words) + f"\n(vs go {from_go})"
+    return out
+
+
+def _ratio(r: Mapping[str, object]) -> str:
+    return human.ratio(r["ratio"]) + (SIGNIFICANT if r["significant"] else "")  # type: ignore[arg-type]
+
+
+def sched_cells(runs: pl.DataFrame, baseline: str, procs: Sequence[int]) -> dict[str, str]:
+    """The request p99 ratio per GOMAXPROCS and the p99 wait ratios significant after Holm."""
+    cmp = sched_report.comparisons(runs, baseline)
+    out: dict[str, list[str]] = {}
+    req, waits = cmp["request"], cmp["wait"]
+    if req.height:
+        p99 = req.filter(pl.col("statistic") == "p99").sort("go", "gomaxprocs", "workload")
+        for (go,), grp in p99.group_by(["go"], maintain_order=True):
+            ratios = {int(r["gomaxprocs"]): _ratio(r) for r in grp.iter_rows(named=True)}
+            out.setdefault(str(go), []).append(f"requests {per_procs(ratios, procs)}")
+    if waits.height:
+        p99 = waits.filter(pl.col("statistic") == "p99").sort("go", "workload", "gomaxprocs")
+        for (go,), grp in p99.group_by(["go"], maintain_order=True):
+            sig = grp.filter(pl.col("significant"))
+            text = ", ".join(f"{r['workload']} {_ratio(r)} (GOMAXPROCS {r['gomaxprocs']})"
+                             for r in sig.iter_rows(named=True))  # fmt: skip
+            out.setdefault(str(go), []).append(
+                f"waits: {text}" if text else f"waits: no significant change ({grp.height})"
+            )
+    return {go: "\n".join(parts) for go, parts in out.items()}
+
+
+def stack_cells(stack: pl.DataFrame, baseline: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Phases whose peak StackInuse lies wholly above / below the baseline's over runs; and the
+    first GOMAXPROCS with such a phase (else the lowest), per toolchain: the table to link."""
+    phases = stack_report.phase_table(stack)
+    gos = set(phases["go"].to_list()) - {baseline}
+    if baseline not in set(phases["go"].to_list()):
+        return {}, {}
+    diff = stack_report.differences(phases, baseline).filter(pl.col("quantity") == "peak")
+    text, first = {}, {}
+    lowest = int(phases["gomaxprocs"].min())  # type: ignore[arg-type]
+    for go in sorted(gos):
+        mine = diff.filter(pl.col("go") == go)
+        first[go] = int(mine["gomaxprocs"].min()) if mine.height else lowest  # type: ignore[arg-type]
+        if mine.is_empty():
+            text[go] = "no phase's peak differs"
+            continue
+        parts = []
+        for direction in ("higher", "lower"):
+            d = mine.filter(pl.col("direction") == direction)
+            if d.height:
+                names = ", ".join(sorted(set(d["phase"].to_list()))[:3])
+                more = "…" if d["phase"].n_unique() > 3 else ""
+                parts.append(f"{direction} in {d.height}: {names}{more}")
+        text[go] = "peak " + "; ".join(parts)
+    return text, first
+
+
+# --- the section -------------------------------------------------------------------------------
+
+
+def _link(text: str | None, anchor: str, present: set[str]) -> Cell:
+    if not text:
+        return ""
+    return Link(text, anchor) if anchor in present else text
+
+
+def section(inputs: Inputs, order: Sequence[str], present: set[str]) -> Section:
+    """The summary section; `order` is the toolchains' display order (baseline first),
+    `present` the anchors of the sections in the page (a cell links only to one that is)."""
+    base = inputs.baseline
+    frames = inputs.frames()
+    keys = group_keys(frames)
+    procs = sorted({int(p) for f in frames if "gomaxprocs" in f.columns for p in f["gomaxprocs"]})
+    columns: list[str] = []
+    area_cells: list[tuple[Callable[[Mapping[str, str]], dict[str, str]], Callable[[str], str]]]
+    area_cells = []
+
+    def add(name: str, cells: Callable[[Mapping[str, str]], dict[str, str]],
+            anchor: Callable[[str], str]) -> None:  # fmt: skip
+        columns.append(name)
+        area_cells.append((cells, anchor))
+
+    bench_anchor = slug(bench_report.TITLE)
+    if inputs.bench_stats is not None and inputs.bench_stats.height:
+        st = inputs.bench_stats
+        add("time/op", lambda g: time_cells(_df(slice_of(st, g)), procs), lambda _: bench_anchor)
+        add("allocations", lambda g: alloc_cells(_df(slice_of(st, g))), lambda _: bench_anchor)
+    if inputs.escape_diff is not None:
+        diff = inputs.escape_diff
+        anchor = slug(escape_report.DIFF_TITLE)
+        add("escape analysis", lambda g: escape_cells(_df(slice_of(diff, g))), lambda _: anchor)
+    if inputs.sched_runs is not None and inputs.sched_runs.height:
+        runs = inputs.sched_runs
+        s_anchor = slug(sched_report.COMPARE_TITLE)
+        add("scheduling p99 ratio", lambda g: sched_cells(_df(slice_of(runs, g)), base, procs),
+            lambda _: s_anchor)  # fmt: skip
+    firsts: dict[str, int] = {}
+    if inputs.stack is not None and inputs.stack.height:
+        stack = inputs.stack
+
+        def stack_text(g: Mapping[str, str]) -> dict[str, str]:
+            text, first = stack_cells(_df(slice_of(stack, g)), base)
+            firsts.update(first)
+            return text
+
+        def stack_anchor(go: str) -> str:
+            if go in firsts:
+                return slug(f"{stack_report.PEAK_TITLE}, GOMAXPROCS={firsts[go]}")
+            return slug(stack_report.TITLE)
+
+        add("stack peak", stack_text, stack_anchor)
+
+    rows = []
+    for group in groups(frames, keys):
+        texts = [cells(group) for cells, _ in area_cells]
+        for go in [g for g in order if g != base]:
+            cells_of_row = [
+                _link(t.get(go), anchor(go), present)
+                for t, (_, anchor) in zip(texts, area_cells, strict=True)
+            ]
+            if any(cells_of_row):
+                rows.append((*(group[k] for k in keys), f"go {go}", *cells_of_row))
+    others = [g for g in order if g != base]
+    empty = (
+        f"Only go {base} ran: nothing to compare it with (configure more toolchains, e.g. "
+        "go=recent)."
+        if not others
+        else "No dataset compares a toolchain with the baseline."
+    )
+    table = Table((*keys, "toolchain", *columns), tuple(rows), empty=empty, wrap=True)
+    per = " and ".join(keys)
+    slashes = (
+        f" Values joined by / are at GOMAXPROCS {' / '.join(map(str, procs))}."
+        if len(procs) > 1
+        else ""
+    )
+    lead = (
+        f"Each row is a toolchain against the baseline go {base}"
+        + (f", per {per}" if per else "")
+        + ": what changed significantly (after Holm where a test applies; allocation counts "
+        f"are exact), each cell a link to its section; {SIGNIFICANT} marks a significant "
+        f"ratio.{slashes} Escape analysis compares each toolchain with the one before it."
+    )
+    return Section(TITLE, lead=lead, tables=(table,))
+
+
+def _df(df: pl.DataFrame | None) -> pl.DataFrame:
+    return pl.DataFrame() if df is None else df
