@@ -64,11 +64,12 @@ def verdict_counts(led: pl.DataFrame, order: list[str]) -> Table:
     return Table(("toolchain", *verdicts), tuple(rows))
 
 
-def diff_tables(diff: pl.DataFrame, order: list[str]) -> tuple[Table, Table]:
-    """Counts per consecutive pair and change; and the lab's own changed diagnostics."""
-    alone = (
-        f"Only go {order[0]} was analysed: no pair of releases to diff." if len(order) < 2 else ""
-    )
+def diff_tables(diff: pl.DataFrame, order: list[str]) -> tuple[Table, ...]:
+    """Counts per consecutive pair and change; and the lab's own changed diagnostics (with one
+    toolchain, one line saying there is nothing to diff)."""
+    if len(order) < 2:
+        why = f"Only go {order[0]} was analysed: no pair of releases to diff."
+        return (Table((), (), empty=why),)
     counts = (
         diff.group_by("from_go", "to_go", "lab", "change")
         .len()
@@ -77,7 +78,7 @@ def diff_tables(diff: pl.DataFrame, order: list[str]) -> tuple[Table, Table]:
     summary = Table(
         ("from", "to", "unit", "change", "diagnostics"),
         tuple(counts.rows()),
-        empty=alone or "No diagnostic changed between consecutive toolchains.",
+        empty="No diagnostic changed between consecutive toolchains.",
     )
     mine = diff.filter(pl.col("lab") == LAB).sort("from_go", "to_go", "file", "line", "col")
     detail = Table(
@@ -88,7 +89,7 @@ def diff_tables(diff: pl.DataFrame, order: list[str]) -> tuple[Table, Table]:
              r["kind_before"] or "", r["kind_after"] or "")
             for r in mine.head(DIFF_ROWS).iter_rows(named=True)
         ),
-        empty=alone or f"{LAB}'s own diagnostics are the same in every toolchain.",
+        empty=f"{LAB}'s own diagnostics are the same in every toolchain.",
     )  # fmt: skip
     return summary, detail
 
@@ -174,7 +175,7 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
             ))  # fmt: skip
     if (parquet_root / "escape_diff").is_dir():
         diff = store.scan("escape_diff", parquet_root).collect()
-        summary, detail = diff_tables(diff, order)
+        tables = diff_tables(diff, order)
         out.append(Section(
             DIFF_TITLE,
             lead="What the compiler's escape analysis says differently from one toolchain to "
@@ -183,7 +184,7 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
             text="Diagnostics are keyed by package, position and subject and compared between "
                  f"consecutive toolchains; the detail lists the first {DIFF_ROWS} of "
                  "escape-clinic's (data/parquet/escape_diff has all).",
-            tables=(summary, detail),
+            tables=tables,
         ))  # fmt: skip
     out.append(Section(
         CROSSCHECK_TITLE,

@@ -28,6 +28,14 @@ def _frame(parquet_root: Path, dataset: str) -> pl.DataFrame | None:
     return store.scan(dataset, parquet_root).collect()
 
 
+def _labels(parquet_root: Path, dataset: str) -> list[str]:
+    """The toolchains a dataset holds (its `go` partitions), none when it is absent."""
+    if not (parquet_root / dataset).is_dir():
+        return []
+    scan = store.scan(dataset, parquet_root).select("go").unique()
+    return sorted(scan.collect()["go"].to_list())
+
+
 def subtitle(order: Sequence[str], meta: Sequence[dict[str, str]]) -> str:
     """One line: which toolchains against which baseline, measured where."""
     machines = sorted({(m.get("host", ""), m.get("cpu_model", ""), m.get("cores", "")) for m in
@@ -62,6 +70,7 @@ def build(
         baseline=cfg.baseline,
         bench_stats=_frame(parquet_root, "bench_stats"),
         escape_diff=_frame(parquet_root, "escape_diff"),
+        escape_analysed=tuple(_labels(parquet_root, "escape")),
         sched_runs=_frame(parquet_root, "sched_runs"),
         stack=_frame(parquet_root, "stack"),
     )

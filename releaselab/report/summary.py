@@ -26,6 +26,7 @@ import polars as pl
 
 from releaselab.bench import report as bench_report
 from releaselab.bench import units
+from releaselab.core import labels
 from releaselab.escape import report as escape_report
 from releaselab.report import human, metrics
 from releaselab.report.render import Cell, Link, Section, Table, slug
@@ -45,6 +46,7 @@ class Inputs:
     baseline: str
     bench_stats: pl.DataFrame | None = None
     escape_diff: pl.DataFrame | None = None
+    escape_analysed: tuple[str, ...] = ()  # the toolchains of the escape dataset
     sched_runs: pl.DataFrame | None = None
     stack: pl.DataFrame | None = None
 
@@ -148,18 +150,22 @@ def alloc_cells(st: pl.DataFrame) -> dict[str, str]:
     return out
 
 
-def escape_cells(diff: pl.DataFrame) -> dict[str, str]:
-    """Diagnostics that appear / disappear / change kind against the previous toolchain."""
+def escape_cells(diff: pl.DataFrame, analysed: Sequence[str]) -> dict[str, str]:
+    """Diagnostics that appear / disappear / change kind against the previous toolchain, for
+    every toolchain but the first of `analysed` (those in the escape dataset)."""
     out = {}
-    counts = diff.group_by("from_go", "to_go", "change").len()
-    for (to_go, from_go), grp in counts.sort("to_go").group_by(
-        ["to_go", "from_go"], maintain_order=True
-    ):
-        n = {r["change"]: r["len"] for r in grp.iter_rows(named=True)}
+    ordered = sorted(analysed, key=labels.version_key)
+    counts = diff.group_by("from_go", "to_go", "change").len() if diff.height else None
+    for before, go in itertools.pairwise(ordered):
+        mine = counts.filter(pl.col("to_go") == go) if counts is not None else None
+        if mine is None or mine.is_empty():
+            out[go] = f"no change\n(vs go {before})"
+            continue
+        n = {r["change"]: r["len"] for r in mine.iter_rows(named=True)}
         words = [f"{n.get(c, 0)} {w}" for c, w in (("appears", "appear"),
                  ("disappears", "disappear"), ("changes_kind", "change kind")) if n.get(c) or
                  c != "changes_kind"]  # fmt: skip
-        out[str(to_go)] = ", ".join(words) + f"\n(vs go {from_go})"
+        out[go] = ", ".join(words) + f"\n(vs go {mine['from_go'][0]})"
     return out
 
 
@@ -249,7 +255,9 @@ def section(inputs: Inputs, order: Sequence[str], present: set[str]) -> Section:
     if inputs.escape_diff is not None:
         diff = inputs.escape_diff
         anchor = slug(escape_report.DIFF_TITLE)
-        add("escape analysis", lambda g: escape_cells(_df(slice_of(diff, g))), lambda _: anchor)
+        gos = inputs.escape_analysed
+        add("escape analysis", lambda g: escape_cells(_df(slice_of(diff, g)), gos),
+            lambda _: anchor)  # fmt: skip
     if inputs.sched_runs is not None and inputs.sched_runs.height:
         runs = inputs.sched_runs
         s_anchor = slug(sched_report.COMPARE_TITLE)
@@ -302,7 +310,7 @@ def section(inputs: Inputs, order: Sequence[str], present: set[str]) -> Section:
         f"are exact), each cell a link to its section; {SIGNIFICANT} marks a significant "
         f"ratio.{slashes} Escape analysis compares each toolchain with the one before it."
     )
-    return Section(TITLE, lead=lead, tables=(table,))
+    return Section(TITLE, lead=lead if rows else "", tables=(table,))
 
 
 def _df(df: pl.DataFrame | None) -> pl.DataFrame:

@@ -395,6 +395,8 @@ def assemble(
             )
         )
         cmp_tables.append(comparison_table(cmp["request"], order, "requests", why))
+    if why:  # one line for the section, not one per table
+        cmp_tables = [Table((), (), empty=why)]
     n_runs = runs.group_by("go", "gomaxprocs").agg(pl.col("round").n_unique())["round"].to_list()
     k = "/".join(map(str, sorted(set(n_runs))))
     aa = aa_text(cmp, aa_pairs, bench)

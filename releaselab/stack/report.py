@@ -7,7 +7,7 @@ reads the `stack` dataset and the lab's overhead JSON kept beside it in data/raw
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,13 @@ def variant_label(godebug: str) -> str:
 def godebug_text(godebug: str) -> str:
     """A GODEBUG value in running text or a column name."""
     return f"GODEBUG={godebug}" if godebug else "GODEBUG unset"
+
+
+def baseline_of(gos: Iterable[str], baseline: str | None) -> str:
+    """The toolchain the others are compared with: `baseline` when it has runs here, else the
+    first in display order (the tables name it in their `vs` column)."""
+    present = set(gos)
+    return baseline if baseline in present else display_order(present)[0]
 
 
 def with_phases(df: pl.DataFrame) -> pl.DataFrame:
@@ -115,7 +122,7 @@ def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFra
     overlap the baseline toolchain's: a release difference (the only kind the report flags).
     direction is `higher` or `lower` than the baseline."""
     r = run_ranges(phases)
-    base = baseline or display_order(r["go"])[0]
+    base = baseline_of(r["go"], baseline)
     keys = ["gomaxprocs", *PHASE, "godebug"]
     b = r.filter(pl.col("go") == base).select(
         *keys, *(pl.col(f"{q}_{f}").alias(f"b_{q}_{f}") for q in ("peak_bytes", "final_bytes")
@@ -151,14 +158,14 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
     nothing is compared and nothing folded)."""
     variants = sorted(set(phases["godebug"]))
     ranges = run_ranges(phases)
-    base = baseline or display_order(ranges["go"])[0]
+    base = baseline_of(ranges["go"], baseline)
     diff = differences(phases, base)
+    go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
+    compared = len(go_rank) > 1  # with one toolchain there is no `vs` column
     cols = ["scenario", "phase", "toolchain", "runs"]
     for v in variants:
-        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})",
-                 f"vs {base} ({godebug_text(v)})"]  # fmt: skip
-    go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
-    compared = len(go_rank) > 1
+        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})"]
+        cols += [f"vs {base} ({godebug_text(v)})"] if compared else []
     out = []
     for (procs,), part in ranges.partition_by("gomaxprocs", as_dict=True).items():
         rows: dict[bool, list[tuple[str, ...]]] = {True: [], False: []}
@@ -182,7 +189,7 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
             for v in variants:
                 hit = mine.filter(pl.col("godebug") == v)
                 if not hit.height:
-                    row += ["", "", ""]
+                    row += ["", "", ""] if compared else ["", ""]
                     continue
                 flags = diff.filter(
                     (pl.col("gomaxprocs") == procs) & (pl.col("phase") == key["phase"])
@@ -192,9 +199,11 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
                 flag = ", ".join(
                     f"{r['quantity']} {r['direction']}" for r in flags.iter_rows(named=True)
                 )
-                row += [_spread(hit["peak_values"][0].to_list()),
-                        _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
-                        flag]  # fmt: skip
+                row += [
+                    _spread(hit["peak_values"][0].to_list()),
+                    _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
+                ]
+                row += [flag] if compared else []  # fmt: skip
             rows[(key["scenario"], key["phase"]) in flagged or not compared].append(tuple(row))
         same = len({r[:2] for r in rows[False]})
         label = (f"{same} {'phase' if same == 1 else 'phases'} where no toolchain differs from "
@@ -524,7 +533,7 @@ def build_sections(
             notes=tuple(n for n in (adaptive_start_text(phases),) if n),
         )
     ]
-    base = baseline or display_order(phases["go"])[0]
+    base = baseline_of(phases["go"], baseline)
     n_runs = phases.select(RUN).unique().group_by("go", "gomaxprocs", "godebug").len()
     runs = "/".join(map(str, sorted(set(n_runs["len"].to_list()))))
     for procs, table in peak_final_tables(phases, base):
@@ -533,9 +542,14 @@ def build_sections(
                 f"{PEAK_TITLE}, GOMAXPROCS={procs}",
                 lead=(
                     "Peak and final StackInuse of every phase in MiB, the median [min-max] over "
-                    "runs, a row per phase and toolchain. The vs column flags a toolchain whose "
-                    f"range of runs lies wholly above or below go {base}'s; phases with a flag "
-                    "come first, the others are folded."
+                    "runs, a row per phase and toolchain. "
+                    + (
+                        f"The vs column flags a toolchain whose range of runs lies wholly above "
+                        f"or below go {base}'s; phases with a flag come first, the others are "
+                        "folded."
+                        if phases["go"].n_unique() > 1
+                        else f"Only go {base} ran: nothing to compare."
+                    )
                 ),
                 text=(
                     "Peak: the largest StackInuse of any row in the phase; final: at the phase's "
