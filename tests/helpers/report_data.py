@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from releaselab.bench import session, stats, units
+from releaselab.bench import benchfmt, session, stats, units
 from releaselab.core import catalog, labels, store
 from releaselab.escape import collect
 from releaselab.escape import data as escape_data
@@ -67,16 +67,31 @@ def bench(write: Writer) -> list[str]:
     return gos
 
 
-def escape(write: Writer, work: Path) -> list[str]:
+def lab_stats() -> pl.DataFrame:
+    """bench_stats of tests/data/bench/lab.txt (10 rounds of 1.25.5 and 1.27.3 at GOMAXPROCS 1
+    and 2: enough samples for a time change to be significant after Holm)."""
+    records = benchfmt.parse((DATA / "bench" / "lab.txt").read_text(encoding="utf-8"))
+    df = pl.DataFrame(list(benchfmt.to_long_rows(records))).with_columns(
+        pl.col("gomaxprocs").cast(pl.Int64), lab=pl.lit("benchcap"), package=pl.col("pkg")
+    )
+    return stats.compare(df, BASELINE, keys=BENCH_KEYS, exact_units=units.ALLOC_UNITS)
+
+
+def escape_frame(gos: Sequence[str], work: Path) -> pl.DataFrame:
+    """The escape rows of one compile of tests/data/escape/src by each of `gos`."""
     frames = []
-    for go in ESCAPE_GO:
+    for go in gos:
         unit = work / go / "small"  # the layout build@ captures: <unit>/m2.txt and json/
         unit.mkdir(parents=True)
         shutil.copy(DATA / "escape" / go / "small-m2.txt", unit / "m2.txt")
         shutil.copytree(DATA / "escape" / go / "small-m2.json", unit / "json")
         text, js = collect.parse_unit(unit, go=go)
         frames.append(escape_data.cross_check(text, js))
-    df = escape_data.attribute_functions(pl.concat(frames))
+    return escape_data.attribute_functions(pl.concat(frames))
+
+
+def escape(write: Writer, work: Path) -> list[str]:
+    df = escape_frame(ESCAPE_GO, work)
     write(df, "escape", {})
     write(escape_data.release_diff(df, list(ESCAPE_GO)), "escape_diff", {})
     return list(ESCAPE_GO)
