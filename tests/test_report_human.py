@@ -37,6 +37,7 @@ def test_a_range_shares_its_unit_when_both_ends_have_it() -> None:
     assert human.duration_range(2.26e6, 1.98e7) == "2.26-19.8 ms"
     assert human.duration_range(1220, 114_000) == "1.22-114 µs"
     assert human.duration_range(640, 6070) == "640 ns-6.07 µs"
+    assert human.duration_range(64, 64.04) == "64.0 ns"
 
 
 def test_counts_ratios_and_changes() -> None:

@@ -109,8 +109,10 @@ def test_the_lead_comes_first_and_the_method_after_the_content() -> None:
 
 
 def test_numbers_with_units_are_right_aligned_and_labels_are_not() -> None:
-    table = Table(("go", "p99", "count", "ratio"), (("1.27.3", "12.1 ms", "271,045", f"{X}1.06"),))
+    table = Table(("go", "p99", "count", "ratio", "sha256"),
+                  (("1.27.3", "12.1 ms", "271,045", f"{X}1.06", "5655374757306129"),))  # fmt: skip
     _, page = _page(Section("S", tables=(table,)))
     assert "<td>1.27.3</td>" in page
+    assert "<td>5655374757306129</td>" in page  # a hash prefix of digits is not a number
     assert '<td class="num">12.1 ms</td><td class="num">271,045</td>' in page
     assert f'<td class="num">{X}1.06</td>' in page

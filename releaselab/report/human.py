@@ -49,10 +49,13 @@ def duration(ns: float | None) -> str:
 
 
 def duration_range(lo_ns: float | None, hi_ns: float | None) -> str:
-    """`2.26-19.8 ms`: both ends in the unit of the larger one when they share it."""
+    """`2.26-19.8 ms`: both ends in the unit of the larger one when they share it; one value
+    when both ends print the same."""
     if lo_ns is None or hi_ns is None or _missing(lo_ns) or _missing(hi_ns):
         return ""
     lo, hi = duration(lo_ns), duration(hi_ns)
+    if lo == hi:  # every run the same: one value
+        return lo
     lo_num, lo_unit = lo.split(" ")
     hi_num, hi_unit = hi.split(" ")
     return f"{lo_num}-{hi_num} {hi_unit}" if lo_unit == hi_unit else f"{lo}-{hi}"
