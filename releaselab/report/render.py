@@ -107,7 +107,9 @@ def table_md(t: Table) -> str:
 
 # A string cell that is one number, maybe with a unit or a sign (`12.1 ms`, `271,045`, `+5.8%`,
 # a ratio): right-aligned like numbers, so that a column of them lines up.
-_NUMERIC = re.compile(r"^[-+\u00d7]?\d{1,3}(?:,\d{3})*(?:\.\d+)?(?: ?(?:ns|µs|ms|s|B|KiB|MiB|GiB|%))?$")
+_NUMERIC = re.compile(
+    r"^[-+\u00d7]?\d{1,3}(?:,\d{3})*(?:\.\d+)?(?: ?(?:ns|µs|ms|s|B|KiB|MiB|GiB|%))?$"
+)
 
 
 def _html_cell(value: Cell) -> str:
