@@ -60,5 +60,11 @@ def builds_section(manifests: Sequence[manifest.Manifest]) -> Section:
     return Section(
         "Builds",
         text="Binaries each toolchain built (later stages run these).",
-        tables=(Table(("toolchain", "lab", "test binaries", "programs"), tuple(rows)),),
+        tables=(
+            Table(
+                ("toolchain", "lab", "test binaries", "programs"),
+                tuple(rows),
+                empty="No build manifest (data/raw/build/go=*/manifest.json).",
+            ),
+        ),
     )
