@@ -19,7 +19,7 @@ those of the sections and of metrics.json (the same functions compute them), in 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -225,7 +225,43 @@ def stack_cells(stack: pl.DataFrame, baseline: str) -> tuple[dict[str, str], dic
 # --- the section -------------------------------------------------------------------------------
 
 
-def _link(text: str | None, anchor: str, present: set[str]) -> Cell:
+Cells = dict[str, tuple[str, str]]  # toolchain -> (cell text, anchor of the section it links)
+
+
+def _linked(texts: Mapping[str, str], anchor: str | Mapping[str, str]) -> Cells:
+    return {go: (t, anchor if isinstance(anchor, str) else anchor[go]) for go, t in texts.items()}
+
+
+def _data(df: pl.DataFrame | None, group: Mapping[str, str]) -> pl.DataFrame | None:
+    """df's rows in `group`; None when the dataset is absent or empty (no column for it)."""
+    return None if df is None or df.is_empty() else slice_of(df, group)
+
+
+def columns(inputs: Inputs, group: Mapping[str, str], procs: Sequence[int]) -> dict[str, Cells]:
+    """The cells of every area with data, for the rows of one host/target group; an area's
+    column is there even when no toolchain has a cell in this group."""
+    out: dict[str, Cells] = {}
+    base = inputs.baseline
+    if (st := _data(inputs.bench_stats, group)) is not None:
+        anchor = slug(bench_report.TITLE)
+        out["time/op"] = _linked(time_cells(st, procs), anchor)
+        out["allocations"] = _linked(alloc_cells(st), anchor)
+    if inputs.escape_diff is not None:  # no row at all is news too: nothing changed
+        diff = slice_of(inputs.escape_diff, group)
+        texts = escape_cells(_df(diff), inputs.escape_analysed)
+        out["escape analysis"] = _linked(texts, slug(escape_report.DIFF_TITLE))
+    if (runs := _data(inputs.sched_runs, group)) is not None:
+        texts = sched_cells(runs, base, procs) if runs.height else {}
+        out["scheduling p99 ratio"] = _linked(texts, slug(sched_report.COMPARE_TITLE))
+    if (stack := _data(inputs.stack, group)) is not None:
+        texts, first = stack_cells(stack, base) if stack.height else ({}, {})
+        # the peak table of the first GOMAXPROCS where the toolchain differs (else the lowest)
+        anchors = {go: slug(f"{stack_report.PEAK_TITLE}, GOMAXPROCS={first[go]}") for go in texts}
+        out["stack peak"] = _linked(texts, anchors)
+    return out
+
+
+def _cell(text: str, anchor: str, present: set[str]) -> Cell:
     if not text:
         return ""
     return Link(text, anchor) if anchor in present else text
@@ -238,65 +274,23 @@ def section(inputs: Inputs, order: Sequence[str], present: set[str]) -> Section:
     frames = inputs.frames()
     keys = group_keys(frames)
     procs = sorted({int(p) for f in frames if "gomaxprocs" in f.columns for p in f["gomaxprocs"]})
-    columns: list[str] = []
-    area_cells: list[tuple[Callable[[Mapping[str, str]], dict[str, str]], Callable[[str], str]]]
-    area_cells = []
-
-    def add(name: str, cells: Callable[[Mapping[str, str]], dict[str, str]],
-            anchor: Callable[[str], str]) -> None:  # fmt: skip
-        columns.append(name)
-        area_cells.append((cells, anchor))
-
-    bench_anchor = slug(bench_report.TITLE)
-    if inputs.bench_stats is not None and inputs.bench_stats.height:
-        st = inputs.bench_stats
-        add("time/op", lambda g: time_cells(_df(slice_of(st, g)), procs), lambda _: bench_anchor)
-        add("allocations", lambda g: alloc_cells(_df(slice_of(st, g))), lambda _: bench_anchor)
-    if inputs.escape_diff is not None:
-        diff = inputs.escape_diff
-        anchor = slug(escape_report.DIFF_TITLE)
-        gos = inputs.escape_analysed
-        add("escape analysis", lambda g: escape_cells(_df(slice_of(diff, g)), gos),
-            lambda _: anchor)  # fmt: skip
-    if inputs.sched_runs is not None and inputs.sched_runs.height:
-        runs = inputs.sched_runs
-        s_anchor = slug(sched_report.COMPARE_TITLE)
-        add("scheduling p99 ratio", lambda g: sched_cells(_df(slice_of(runs, g)), base, procs),
-            lambda _: s_anchor)  # fmt: skip
-    firsts: dict[str, int] = {}
-    if inputs.stack is not None and inputs.stack.height:
-        stack = inputs.stack
-
-        def stack_text(g: Mapping[str, str]) -> dict[str, str]:
-            text, first = stack_cells(_df(slice_of(stack, g)), base)
-            firsts.update(first)
-            return text
-
-        def stack_anchor(go: str) -> str:
-            if go in firsts:
-                return slug(f"{stack_report.PEAK_TITLE}, GOMAXPROCS={firsts[go]}")
-            return slug(stack_report.TITLE)
-
-        add("stack peak", stack_text, stack_anchor)
-
+    others = [g for g in order if g != base]
+    names: list[str] = []
     rows = []
     for group in groups(frames, keys):
-        texts = [cells(group) for cells, _ in area_cells]
-        for go in [g for g in order if g != base]:
-            cells_of_row = [
-                _link(t.get(go), anchor(go), present)
-                for t, (_, anchor) in zip(texts, area_cells, strict=True)
-            ]
-            if any(cells_of_row):
-                rows.append((*(group[k] for k in keys), f"go {go}", *cells_of_row))
-    others = [g for g in order if g != base]
+        cols = columns(inputs, group, procs)
+        names = names or list(cols)
+        for go in others:
+            cells = [_cell(*cols[n].get(go, ("", "")), present) for n in names]
+            if any(cells):
+                rows.append((*(group[k] for k in keys), f"go {go}", *cells))
     empty = (
         f"Only go {base} ran: nothing to compare it with (configure more toolchains, e.g. "
         "go=recent)."
         if not others
         else "No dataset compares a toolchain with the baseline."
     )
-    table = Table((*keys, "toolchain", *columns), tuple(rows), empty=empty, wrap=True)
+    table = Table((*keys, "toolchain", *names), tuple(rows), empty=empty, wrap=True)
     per = " and ".join(keys)
     slashes = (
         f" Values joined by / are at GOMAXPROCS {' / '.join(map(str, procs))}."
