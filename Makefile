@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck gocheck gate pytest tools params baseline clean
+.PHONY: venv run test lint typecheck gocheck gate pytest tools browser params baseline clean
 
 venv: $(STAMP)
 
@@ -45,7 +45,12 @@ gate: tools
 baseline: tools
 	$(PY) -m devtools.gate --update
 
-pytest: venv
+# Headless Chromium (Debian's `chromium`) for the report's browser tests: apt-get installs it when
+# it is not on PATH (CI runs as root on a fresh Debian machine); the tests fail without it.
+browser: venv
+	$(PY) -m devtools.browser install
+
+pytest: venv browser
 	$(PY) -m pytest
 
 # Rewrite params.yaml from conf/ (what `dvc exp run` does); a test keeps them equal.

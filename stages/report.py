@@ -19,7 +19,7 @@ import polars as pl
 from releaselab.build import manifest
 from releaselab.core import catalog, config, entry, log, store
 from releaselab.core.paths import BUILD_ROOT, PARQUET_ROOT, REPORTS
-from releaselab.report import metrics, plots, render, sections
+from releaselab.report import document, metrics, plots
 from releaselab.sched import data as sched_data
 from releaselab.sched import report as sched_report
 
@@ -27,18 +27,9 @@ PLOTS_DIR = REPORTS / "plots"
 
 
 def report(_: argparse.Namespace, cfg: config.Config) -> None:
+    document.build(cfg, PARQUET_ROOT, BUILD_ROOT, REPORTS)
     tcs = store.scan("toolchains").collect()
-    meta = store.read_metadata("toolchains")
     manifests = [manifest.read(lb) for lb in manifest.labels_present(BUILD_ROOT)]
-    out = [sections.machine_section(meta), sections.toolchains_section(tcs),
-           sections.builds_section(manifests)]  # fmt: skip
-    # Each lab contributes its sections when its dataset exists (see LAB_SECTIONS).
-    for dataset, builder in sections.LAB_SECTIONS:
-        if (PARQUET_ROOT / dataset).is_dir():
-            out += builder(cfg, PARQUET_ROOT, REPORTS / "figures")
-    REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "report.md").write_text(render.markdown(sections.TITLE, out), encoding="utf-8")
-    (REPORTS / "index.html").write_text(render.page(sections.TITLE, out), encoding="utf-8")
     figures: dict[str, object] = {
         "toolchains": tcs.height,
         "binaries": {m.label: len(m.artifacts) for m in manifests},

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from devtools import browser
 from tests.helpers import scratch
 
 pytestmark = pytest.mark.slow
@@ -120,6 +121,17 @@ def test_report_opens_offline_and_names_toolchain_and_machine(pipeline: tuple[Pa
     assert re.findall(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", page) == []
     assert "<script" not in page
     assert "<link" not in page
+
+
+def test_report_opens_in_chromium_offline_with_every_chart_drawn(
+    pipeline: tuple[Path, str], tmp_path: Path
+) -> None:
+    work, _ = pipeline
+    assert browser.find() is not None, "chromium is not on PATH: `make test` installs it"
+    result = browser.check(work / "reports/index.html", tmp_path / "index.png")
+    print(f"screenshot of the pipeline's report: {result.screenshot}")
+    assert result.facts["charts"]
+    assert result.problems() == []
 
 
 def test_second_repro_runs_nothing(pipeline: tuple[Path, str]) -> None:

@@ -37,8 +37,8 @@ import pytest
 
 from releaselab.core import catalog, config, store
 from releaselab.core.paths import PARAMS, REPO
-from releaselab.report import plots
-from tests.helpers import scratch
+from releaselab.report import document, plots
+from tests.helpers import report_data, scratch
 
 README = REPO / "README.md"
 VENV_PY = ".venv/bin/python"  # as the README spells it: relative to the repository root
@@ -316,6 +316,19 @@ def check_dvc_reports(argv: list[str], lab: Lab) -> None:
         assert args[cut + 1] == (report.PLOTS_DIR / plots.PAGE).as_posix()
 
 
+def check_browser(argv: list[str], lab: Lab) -> None:
+    """`devtools.browser check reports/index.html` needs a report: run as written in a directory
+    holding one rendered from the outputs captured under tests/data (tests/helpers/report_data);
+    it passes and writes the screenshot it names."""
+    work = lab._tmp.mktemp("browser")
+    (work / ".venv").symlink_to(REPO / ".venv")
+    parquet_root, build_root = report_data.make(work)
+    document.build(config.compose(["go=recent"]), parquet_root, build_root, work / "reports")
+    out = run(argv, work)
+    assert "screenshot: reports/index.png" in out, out
+    assert (work / "reports" / "index.png").is_file()
+
+
 class Check(NamedTuple):
     how: str
     check: Callable[[list[str], Lab], None]
@@ -359,6 +372,10 @@ CHECKED_BY: dict[str, Check] = {
     'WHERE significant GROUP BY ALL ORDER BY ALL"': Check(
         "reads datasets: run as written beside a tiny dataset of every catalog entry",
         check_query,
+    ),
+    ".venv/bin/python -m devtools.browser check reports/index.html": Check(
+        "needs a report: run as written beside one rendered from tests/data's captured outputs",
+        check_browser,
     ),
     ".venv/bin/python -m stages.toolchains install 1.25.5 1.26.6": Check(
         "downloads wheels on a cold cache: the versions are pinned releases; the same command "

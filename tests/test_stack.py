@@ -140,7 +140,7 @@ def test_peak_and_final_table_matches_the_raw_csv(csv_path: Path, captured: pl.D
     table = _table_for(procs, captured)
     peak_col = table.columns.index(f"peak MiB ({report_stack.godebug_text(godebug)})")
     final_col = peak_col + 1
-    by_phase = {(r[1], r[2]): r for r in table.rows if r[2] == go}
+    by_phase = {(r[1], r[2]): r for r in (*table.rows, *table.folded) if r[2] == go}
     for phase in {r["phase"] for r in rows}:
         mine = [r for r in rows if r["phase"] == phase]
         peak = max(int(r["stack_inuse_bytes"]) for r in mine)
@@ -192,9 +192,16 @@ def test_a_release_difference_is_flagged_only_when_the_ranges_of_runs_do_not_ove
 
 def test_table_lists_phases_in_run_order(captured: pl.DataFrame) -> None:
     meta = json.loads((DATA / "host=vm/go=1.27.3/gomaxprocs=1/default.meta.json").read_text())
-    table = _table_for(1, captured)
-    listed = list(dict.fromkeys(r[1] for r in table.rows))
-    assert listed == [p["phase"] for p in meta["phases"]]
+    run_order = [p["phase"] for p in meta["phases"]]
+    for procs in (1, 2):
+        table = _table_for(procs, captured)
+        shown = list(dict.fromkeys(r[1] for r in table.rows))
+        folded = list(dict.fromkeys(r[1] for r in table.folded))
+        # phases that differ first, the others folded: each part in the order of the run
+        assert shown == [p for p in run_order if p in shown]
+        assert folded == [p for p in run_order if p in folded]
+        assert {*shown, *folded} == set(run_order)
+        assert len(shown) + len(folded) == len(run_order)
 
 
 def test_chart_stays_under_the_row_cap_with_many_runs(captured: pl.DataFrame) -> None:
@@ -256,9 +263,10 @@ def test_sections_name_the_caveats(
     captured: pl.DataFrame, overhead: pl.DataFrame, tmp_path: Path
 ) -> None:
     secs = report_stack.build_sections(captured, overhead, tmp_path, interval="1ms")
-    notes = " ".join(n for s in secs for n in s.notes)
-    assert "system goroutines from Go 1.26" in notes
-    assert "flushes the per-P stack caches" in notes
+    method = secs[0].text  # the caveats are method details, after the chart
+    assert "system goroutines from Go 1.26" in method
+    assert "flushes the per-P stack caches" in method
+    assert "starting stack size" in " ".join(secs[0].notes)  # the finding stays in view
     assert [s.title for s in secs][-1] == "Stack growth: sampler overhead"
 
 

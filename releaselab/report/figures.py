@@ -13,6 +13,13 @@ import altair as alt
 import vl_convert as vlc
 
 MAX_ROWS = 20_000  # a chart with more rows than this was not aggregated first
+# Vega expression: an axis of microseconds labelled in human units (500 ns, 20 µs, 12 ms, 1 s)
+MICROSECONDS_LABEL = (
+    "datum.value >= 1e6 ? format(datum.value / 1e6, '~g') + ' s' : "
+    "datum.value >= 1e3 ? format(datum.value / 1e3, '~g') + ' ms' : "
+    "datum.value >= 1 ? format(datum.value, '~g') + ' µs' : "
+    "format(datum.value * 1e3, '~g') + ' ns'"
+)
 
 
 def spec_json(chart: alt.TopLevelMixin) -> str:

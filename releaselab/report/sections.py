@@ -19,11 +19,12 @@ from releaselab.stack import report as report_stack
 TITLE = "go-release-lab report"
 SectionBuilder = Callable[[config.Config, Path, Path], list[Section]]
 # (dataset whose presence enables the sections, builder(parquet_root, figures_dir)), in order.
+# The order of the summary's columns: time and allocations, escape analysis, scheduling, stacks.
 LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
-    ("escape", report_escape.sections),
     ("bench_stats", report_bench.sections),
-    ("stack", report_stack.sections),
+    ("escape", report_escape.sections),
     ("sched_waits", report_sched.sections),
+    ("stack", report_stack.sections),
 ]
 
 
@@ -59,5 +60,11 @@ def builds_section(manifests: Sequence[manifest.Manifest]) -> Section:
     return Section(
         "Builds",
         text="Binaries each toolchain built (later stages run these).",
-        tables=(Table(("toolchain", "lab", "test binaries", "programs"), tuple(rows)),),
+        tables=(
+            Table(
+                ("toolchain", "lab", "test binaries", "programs"),
+                tuple(rows),
+                empty="No build manifest (data/raw/build/go=*/manifest.json).",
+            ),
+        ),
     )

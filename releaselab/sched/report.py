@@ -17,11 +17,14 @@ import polars as pl
 
 from releaselab.core import catalog, config, store
 from releaselab.core.labels import display_order
-from releaselab.report import figures
+from releaselab.report import figures, human
 from releaselab.report.render import Cell, Section, Table
 from releaselab.sched import data as sched_data
 
 KEYS = ("workload", "gomaxprocs", "go")
+TITLE = "Scheduling latency"
+COMPARE_TITLE = "Scheduling latency across toolchains"
+HIST_TITLE = "runtime/metrics /sched/latencies against the trace"
 US = 1e-3  # ns -> µs
 MIN_US = 1e-3  # log axes cannot show 0; a 0 ns wait is drawn at 1 ns
 
@@ -35,15 +38,6 @@ def _order(frame: pl.DataFrame, col: str, first: Sequence[str]) -> pl.Expr:
 def _num(x: float | None) -> float | None:
     """NaN (nothing to compare) shows as an empty cell."""
     return None if x is None or math.isnan(x) else x
-
-
-def _p(x: float) -> str | float:
-    """A p-value; one that underflowed to 0 shows as the float limit it is below."""
-    return "< 1e-300" if x == 0 else x
-
-
-def _us(x: float | None) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x * US
 
 
 @dataclass(frozen=True)
@@ -110,37 +104,48 @@ def runs_table(runs: pl.DataFrame, what: str, order: Sequence[str]) -> Table:
         **{f"{n}_hi": pl.col(n).max() for n in ("p50", "p99")},
     )
     s = s.sort("workload", "gomaxprocs", _order(s, "go", order))
-    cols = (f"{what}s: workload", "GOMAXPROCS", "go", "runs", "count per run", "p50 (µs)",
-            "p50 range", "p90 (µs)", "p99 (µs)", "p99 range", "p99.9 (µs)", "max (µs)")  # fmt: skip
+    cols = (f"{what}s: workload", "GOMAXPROCS", "go", "runs", "count per run", "p50",
+            "p50 range", "p90", "p99", "p99 range", "p99.9", "max")  # fmt: skip
     rows: list[tuple[Cell, ...]] = [
-        (x["workload"], x["gomaxprocs"], x["go"], x["runs"], x["count"], _us(x["p50"]),
-         _range(x["p50_lo"], x["p50_hi"]), _us(x["p90"]), _us(x["p99"]),
-         _range(x["p99_lo"], x["p99_hi"]), _us(x["p999"]), _us(x["max"]))
+        (x["workload"], x["gomaxprocs"], x["go"], x["runs"], human.count(x["count"]),
+         human.duration(x["p50"]), human.duration_range(x["p50_lo"], x["p50_hi"]),
+         human.duration(x["p90"]), human.duration(x["p99"]),
+         human.duration_range(x["p99_lo"], x["p99_hi"]), human.duration(x["p999"]),
+         human.duration(x["max"]))
         for x in s.iter_rows(named=True)
     ]  # fmt: skip
     return Table(cols, tuple(rows))
 
 
-def _range(lo: float, hi: float) -> str:
-    return f"{lo * US:.3g}-{hi * US:.3g}"
+def p_text(p: float | None) -> str:
+    """A p-value to two digits; below 0.001 as `< 0.001`."""
+    if p is None or math.isnan(p):
+        return ""
+    return "< 0.001" if p < 0.001 else human.sig(p, 2)
 
 
-def comparison_table(cmp: pl.DataFrame, order: Sequence[str], what: str) -> Table:
+def comparison_table(cmp: pl.DataFrame, order: Sequence[str], what: str, empty: str = "") -> Table:
     """Each toolchain against the baseline per workload x GOMAXPROCS x statistic, run against
-    run (sched_data.compare_runs, Holm over the table)."""
-    cols = (f"{what}: workload", "GOMAXPROCS", "statistic", "go", "runs", "value (µs)",
-            "baseline (µs)", "ratio", "95% interval", "p (Holm)", "significant")  # fmt: skip
+    run (sched_data.compare_runs, Holm over the table): the significant rows first, the others
+    folded; `empty` says why there is nothing to compare."""
+    cols = (f"{what}: workload", "GOMAXPROCS", "statistic", "go", "runs", "value",
+            "baseline", "ratio", "95% interval", "p (Holm)", "significant")  # fmt: skip
     if cmp.is_empty():
-        return Table(cols, ())
+        return Table(cols, (), empty=empty or f"No {what} to compare.")
     cmp = cmp.sort("workload", "gomaxprocs", "statistic", _order(cmp, "go", order))
-    rows: list[tuple[Cell, ...]] = [
-        (r["workload"], r["gomaxprocs"], r["statistic"], r["go"],
-         f"{r['runs']} vs {r['runs_baseline']}", _us(r["value"]), _us(r["value_baseline"]),
-         _num(r["ratio"]), _interval(r["ratio_low"], r["ratio_high"]), r["p_adjusted"],
-         "yes" if r["significant"] else "no")
-        for r in cmp.iter_rows(named=True)
-    ]  # fmt: skip
-    return Table(cols, tuple(rows))
+    rows: dict[bool, list[tuple[Cell, ...]]] = {True: [], False: []}
+    for r in cmp.iter_rows(named=True):
+        rows[bool(r["significant"])].append(
+            (r["workload"], r["gomaxprocs"], r["statistic"], r["go"],
+             f"{r['runs']} vs {r['runs_baseline']}", human.duration(r["value"]),
+             human.duration(r["value_baseline"]), human.ratio(_num(r["ratio"])),
+             _interval(r["ratio_low"], r["ratio_high"]), p_text(r["p_adjusted"]),
+             "yes" if r["significant"] else "no")
+        )  # fmt: skip
+    n = len(rows[False])
+    label = f"{n} {'comparison' if n == 1 else 'comparisons'} not significant after Holm"
+    return Table(cols, tuple(rows[True]), folded=tuple(rows[False]), fold_label=label,
+                 empty="No comparison is significant after Holm.")  # fmt: skip
 
 
 FEW = 1000  # waits per run below which a run's p99.9 is about its largest wait
@@ -165,7 +170,7 @@ def _few_waits(runs: pl.DataFrame) -> str:
 
 
 def _interval(lo: float, hi: float) -> str:
-    return "" if math.isnan(lo) else f"{lo:.3f}-{hi:.3f}"
+    return "" if math.isnan(lo) else f"{human.sig(lo)}-{human.sig(hi)}"
 
 
 def comparisons(runs: pl.DataFrame, baseline: str) -> dict[str, pl.DataFrame]:
@@ -216,7 +221,8 @@ def ecdf_chart(
     present = [g for g in order if g in set(data["go"].to_list())]
     base = alt.Chart(data.drop(value)).mark_line(strokeWidth=1.5).encode(
         x=alt.X("x:Q", scale=alt.Scale(type="log", nice=False), title=title,
-                axis=alt.Axis(tickCount=4, format="~g", gridOpacity=0.4)),
+                axis=alt.Axis(tickCount=4, labelExpr=figures.MICROSECONDS_LABEL,
+                              labelOverlap="greedy", labelSeparation=6, gridOpacity=0.4)),
         y=alt.Y("level:Q", title="fraction ≤ x", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("go:N", sort=present, title="toolchain"),
         order=alt.Order("level:Q"),
@@ -230,16 +236,17 @@ def ecdf_chart(
 
 def hist_table(hv: pl.DataFrame, order: Sequence[str]) -> Table:
     cols = ("window", "GOMAXPROCS", "go", "hist [0, 64 ns)", "trace waits", "histogram",
-            "ratio", "KS D", "p50 bucket trace / hist (µs)", "p90 bucket trace / hist (µs)",
-            "p99 bucket trace / hist (µs)", "chi² p")  # fmt: skip
+            "ratio", "KS D", "p50 bucket trace / hist", "p90 bucket trace / hist",
+            "p99 bucket trace / hist", "chi² p")  # fmt: skip
     hv = hv.sort("workload", "gomaxprocs", _order(hv, "go", order))
 
     def pair(a: float, b: float) -> str:
-        return f"{_fmt_us(a)} / {_fmt_us(b)}"
+        return f"{_fmt_s(a)} / {_fmt_s(b)}"
 
     rows: list[tuple[Cell, ...]] = [
-        (r["workload"], r["gomaxprocs"], r["go"], r["n_hist_zero"], r["n_trace"], r["n_hist"],
-         _num(r["n_ratio"]), _num(r["ks"]), pair(r["p50_trace"], r["p50_hist"]),
+        (r["workload"], r["gomaxprocs"], r["go"], human.count(r["n_hist_zero"]),
+         human.count(r["n_trace"]), human.count(r["n_hist"]), _sig(r["n_ratio"]), _sig(r["ks"]),
+         pair(r["p50_trace"], r["p50_hist"]),
          pair(r["p90_trace"], r["p90_hist"]), pair(r["p99_trace"], r["p99_hist"]),
          _num(r["gof_p"]))
         for r in hv.iter_rows(named=True)
@@ -247,8 +254,12 @@ def hist_table(hv: pl.DataFrame, order: Sequence[str]) -> Table:
     return Table(cols, tuple(rows))
 
 
-def _fmt_us(seconds: float) -> str:
-    return "" if math.isnan(seconds) else f"{seconds * 1e6:.4g}"
+def _sig(x: float | None) -> str:
+    return "" if x is None or math.isnan(x) else human.sig(x)
+
+
+def _fmt_s(seconds: float) -> str:
+    return "" if math.isnan(seconds) else human.duration(seconds * 1e9)
 
 
 def _median(s: pl.Series) -> float:
@@ -363,31 +374,43 @@ def assemble(
     undetermined = w.undetermined
     figs = [
         figures.render(
-            ecdf_chart(w.ecdf, "wait_ns", order, "scheduling wait (µs, log)"),
+            ecdf_chart(w.ecdf, "wait_ns", order, "scheduling wait (log)"),
             figures_dir,
             "sched_waits_ecdf",
         )
     ]
     tables = [runs_table(runs, "wait", order)]
     cmp = comparisons(runs, baseline)
-    cmp_tables = [comparison_table(cmp["wait"], order, "waits")]
+    ran = [g for g in order if g in set(runs["go"].to_list())]
+    why = nothing_to_compare(ran, baseline)
+    cmp_tables = [comparison_table(cmp["wait"], order, "waits", why)]
     if requests.height:
         r = aggregate([requests], "latency_ns")
         tables.append(runs_table(runs, "request", order))
         figs.append(
             figures.render(
-                ecdf_chart(r.ecdf, "latency_ns", order, "request latency (µs, log)"),
+                ecdf_chart(r.ecdf, "latency_ns", order, "request latency (log)"),
                 figures_dir,
                 "sched_requests_ecdf",
             )
         )
-        cmp_tables.append(comparison_table(cmp["request"], order, "requests"))
+        cmp_tables.append(comparison_table(cmp["request"], order, "requests", why))
+    if why:  # one line for the section, not one per table
+        cmp_tables = [Table((), (), empty=why)]
     n_runs = runs.group_by("go", "gomaxprocs").agg(pl.col("round").n_unique())["round"].to_list()
     k = "/".join(map(str, sorted(set(n_runs))))
     aa = aa_text(cmp, aa_pairs, bench)
     return [
         Section(
-            "Scheduling latency",
+            TITLE,
+            lead=(
+                "How long each workload's goroutines waited to run once runnable (scheduling "
+                "waits) and, for the serve workload, each request's latency end to end: a row "
+                "per workload, GOMAXPROCS and toolchain, the median over runs of each run's "
+                "quantiles with their range. In the charts (the first run of each cell) a line "
+                "further right waits longer; the comparison with the baseline is the next "
+                "section."
+            ),
             text=(
                 "Scheduling waits are the Runnable -> Running transitions of each workload's "
                 "own goroutines in the runtime trace (converted by tools/traceconv; runtime "
@@ -407,7 +430,12 @@ def assemble(
             figures=tuple(figs),
         ),
         Section(
-            "Scheduling latency across toolchains",
+            COMPARE_TITLE,
+            lead=(
+                f"Each toolchain against the baseline go {baseline} on each run's p50 and p99 "
+                "waits (and request latency): a ratio above 1 is slower than the baseline. The "
+                "comparisons significant after Holm come first; the others are folded."
+            ),
             text=(
                 f"Each toolchain against the baseline go {baseline}, per workload, GOMAXPROCS "
                 "and statistic (each run's p50 and p99), run against run: the runs are the "
@@ -424,7 +452,8 @@ def assemble(
             tables=tuple(cmp_tables),
         ),
         Section(
-            "runtime/metrics /sched/latencies against the trace",
+            HIST_TITLE,
+            lead=hist_lead(hv),
             text=(
                 "For each workload window of the first run of each cell (from the previous "
                 "workload's end to this one's, the span of the lab's metrics snapshot delta) "
@@ -438,6 +467,34 @@ def assemble(
             tables=(hist_table(hv, order),) if hv.height else (),
         ),
     ]
+
+
+def nothing_to_compare(ran: Sequence[str], baseline: str) -> str:
+    """Why a comparison table is empty, in one line ("" when there is something to compare)."""
+    if baseline not in ran:
+        return f"The baseline go {baseline} has no runs here: nothing to compare with it."
+    if len(ran) < 2:
+        return f"Only go {baseline} ran: no other toolchain to compare with it."
+    return ""
+
+
+def hist_lead(hv: pl.DataFrame) -> str:
+    """How to read the histogram check, with its headline number."""
+    big = hv.filter((pl.col("n_trace") >= MIN_TESTABLE) & (pl.col("workload") != "syscall"))
+    share = (
+        f" Here it holds a median {_median(big['n_ratio']):.3f} of them in the "
+        f"{big.height} windows with >= {MIN_TESTABLE} waits."
+        if big.height
+        else ""
+    )
+    return (
+        "A check of the runtime's own /sched/latencies:seconds histogram against the waits in "
+        "the trace of the same run, per workload window: `ratio` is the share of the trace's "
+        "waits the histogram counted (the runtime samples 1 transition in "
+        f"{sched_data.SAMPLING_PERIOD}), `KS D` how far apart their shapes are (0: the same)."
+        + share
+        + " What the differences mean is under Method."
+    )
 
 
 def waits_slices(parquet_root: Path, by_workload: bool) -> Iterator[pl.DataFrame]:

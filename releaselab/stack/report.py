@@ -7,7 +7,7 @@ reads the `stack` dataset and the lab's overhead JSON kept beside it in data/raw
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ PHASE = ("scenario", "phase")
 SCENARIOS = ("deep", "wave", "release", "churn")  # charted, in run order; `setup` is table-only
 CHART_ROWS = 4_000  # line rows after bucketing: under Altair's 5,000-row guard with the bands
 FIGURE = "stack_inuse"
+TITLE = "Stack growth: StackInuse over time"
+PEAK_TITLE = "Stack growth: peak and final StackInuse per phase"
+OVERHEAD_TITLE = "Stack growth: sampler overhead"
 
 
 def variant_label(godebug: str) -> str:
@@ -37,6 +40,13 @@ def variant_label(godebug: str) -> str:
 def godebug_text(godebug: str) -> str:
     """A GODEBUG value in running text or a column name."""
     return f"GODEBUG={godebug}" if godebug else "GODEBUG unset"
+
+
+def baseline_of(gos: Iterable[str], baseline: str | None) -> str:
+    """The toolchain the others are compared with: `baseline` when it has runs here, else the
+    first in display order (the tables name it in their `vs` column)."""
+    present = set(gos)
+    return baseline if baseline in present else display_order(present)[0]
 
 
 def with_phases(df: pl.DataFrame) -> pl.DataFrame:
@@ -112,7 +122,7 @@ def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFra
     overlap the baseline toolchain's: a release difference (the only kind the report flags).
     direction is `higher` or `lower` than the baseline."""
     r = run_ranges(phases)
-    base = baseline or display_order(r["go"])[0]
+    base = baseline_of(r["go"], baseline)
     keys = ["gomaxprocs", *PHASE, "godebug"]
     b = r.filter(pl.col("go") == base).select(
         *keys, *(pl.col(f"{q}_{f}").alias(f"b_{q}_{f}") for q in ("peak_bytes", "final_bytes")
@@ -143,19 +153,25 @@ def differences(phases: pl.DataFrame, baseline: str | None = None) -> pl.DataFra
 
 def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list[tuple[int, Table]]:
     """Per GOMAXPROCS: one row per phase and toolchain; per GODEBUG variant peak and final MiB
-    as median [min-max] over runs, and what differs from the baseline (ranges not overlapping)."""
+    as median [min-max] over runs, and what differs from the baseline (ranges not overlapping).
+    The phases where something differs come first; the others are folded (with one toolchain
+    nothing is compared and nothing folded)."""
     variants = sorted(set(phases["godebug"]))
     ranges = run_ranges(phases)
-    base = baseline or display_order(ranges["go"])[0]
+    base = baseline_of(ranges["go"], baseline)
     diff = differences(phases, base)
+    go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
+    compared = len(go_rank) > 1  # with one toolchain there is no `vs` column
     cols = ["scenario", "phase", "toolchain", "runs"]
     for v in variants:
-        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})",
-                 f"vs {base} ({godebug_text(v)})"]  # fmt: skip
-    go_rank = {g: i for i, g in enumerate(display_order(ranges["go"], base))}
+        cols += [f"peak MiB ({godebug_text(v)})", f"final MiB ({godebug_text(v)})"]
+        cols += [f"vs {base} ({godebug_text(v)})"] if compared else []
     out = []
     for (procs,), part in ranges.partition_by("gomaxprocs", as_dict=True).items():
-        rows = []
+        rows: dict[bool, list[tuple[str, ...]]] = {True: [], False: []}
+        flagged = set(
+            diff.filter(pl.col("gomaxprocs") == procs).select(*PHASE).unique().iter_rows()
+        )
         keys = (
             part.select("phase_order", *PHASE, "go")
             .unique()
@@ -173,7 +189,7 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
             for v in variants:
                 hit = mine.filter(pl.col("godebug") == v)
                 if not hit.height:
-                    row += ["", "", ""]
+                    row += ["", "", ""] if compared else ["", ""]
                     continue
                 flags = diff.filter(
                     (pl.col("gomaxprocs") == procs) & (pl.col("phase") == key["phase"])
@@ -183,11 +199,20 @@ def peak_final_tables(phases: pl.DataFrame, baseline: str | None = None) -> list
                 flag = ", ".join(
                     f"{r['quantity']} {r['direction']}" for r in flags.iter_rows(named=True)
                 )
-                row += [_spread(hit["peak_values"][0].to_list()),
-                        _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
-                        flag]  # fmt: skip
-            rows.append(tuple(row))
-        out.append((int(procs), Table(tuple(cols), tuple(rows))))
+                row += [
+                    _spread(hit["peak_values"][0].to_list()),
+                    _spread([x for x in hit["final_values"][0].to_list() if x is not None]),
+                ]
+                row += [flag] if compared else []  # fmt: skip
+            rows[(key["scenario"], key["phase"]) in flagged or not compared].append(tuple(row))
+        same = len({r[:2] for r in rows[False]})
+        label = (f"{same} {'phase' if same == 1 else 'phases'} where no toolchain differs from "
+                 f"go {base}")  # fmt: skip
+        none = (f"No phase differs from go {base} here: every toolchain's range of runs "
+                "overlaps the baseline's.")  # fmt: skip
+        table = Table(tuple(cols), tuple(rows[True]), folded=tuple(rows[False]), fold_label=label,
+                      empty=none)  # fmt: skip
+        out.append((int(procs), table))
     return sorted(out, key=lambda t: t[0])
 
 
@@ -490,25 +515,42 @@ def build_sections(
     variants = ", ".join(godebug_text(v) for v in sorted(set(df["godebug"])))
     out = [
         Section(
-            "Stack growth: StackInuse over time",
+            TITLE,
+            lead=(
+                "Goroutine stack memory (StackInuse) over each scenario of the stack-growth "
+                "lab: a panel per scenario and GOMAXPROCS, colour is the toolchain, dashes the "
+                "GODEBUG variant, grey bands the phases. Lines on top of each other mean the "
+                "releases grow and shrink stacks alike; the tables below say where they differ."
+            ),
             text=(
                 f"Goroutine stack memory sampled every {interval} by the stack-growth lab while "
                 "stacks grow by copying (deep, wave), shrink at GC (release) and churn: one "
                 "panel per scenario and GOMAXPROCS; colour is the toolchain, dashes the GODEBUG "
                 f"variant ({variants}). The lines are the first run of each cell; the tables "
-                "below hold every run."
+                "below hold every run. " + " ".join(notes(df, interval))
             ),
             figures=(fig,),
-            notes=tuple(n for n in (adaptive_start_text(phases), *notes(df, interval)) if n),
+            notes=tuple(n for n in (adaptive_start_text(phases),) if n),
         )
     ]
-    base = baseline or display_order(phases["go"])[0]
+    base = baseline_of(phases["go"], baseline)
     n_runs = phases.select(RUN).unique().group_by("go", "gomaxprocs", "godebug").len()
     runs = "/".join(map(str, sorted(set(n_runs["len"].to_list()))))
     for procs, table in peak_final_tables(phases, base):
         out.append(
             Section(
-                f"Stack growth: peak and final StackInuse per phase, GOMAXPROCS={procs}",
+                f"{PEAK_TITLE}, GOMAXPROCS={procs}",
+                lead=(
+                    "Peak and final StackInuse of every phase in MiB, the median [min-max] over "
+                    "runs, a row per phase and toolchain. "
+                    + (
+                        f"The vs column flags a toolchain whose range of runs lies wholly above "
+                        f"or below go {base}'s; phases with a flag come first, the others are "
+                        "folded."
+                        if phases["go"].n_unique() > 1
+                        else f"Only go {base} ran: nothing to compare."
+                    )
+                ),
                 text=(
                     "Peak: the largest StackInuse of any row in the phase; final: at the phase's "
                     "boundary row (its end). MiB of /memory/classes/heap/stacks:bytes, as the "
@@ -522,7 +564,12 @@ def build_sections(
     if overhead is not None and overhead.height:
         out.append(
             Section(
-                "Stack growth: sampler overhead",
+                OVERHEAD_TITLE,
+                lead=(
+                    "How much the lab's own sampler perturbs what it measures: total wall time "
+                    "and StackInuse with the sampler off and on, per toolchain and GOMAXPROCS. "
+                    "A wall-time change within the spread of the sampler-off runs is noise."
+                ),
                 text=overhead_text(overhead, interval),
                 tables=(overhead_table(overhead),),
             )

@@ -1,0 +1,87 @@
+"""The whole report: what changed first, then the contents, the labs' sections, and the setup
+(machine, toolchains, builds) last; written as report.md and a self-contained index.html.
+
+Everything comes from the datasets under parquet_root and the build manifests, never from the
+machine running the report: the same data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from releaselab.build import manifest
+from releaselab.core import config, labels, store
+from releaselab.report import render, sections, summary
+from releaselab.report.render import Section
+
+MARKDOWN = "report.md"
+PAGE = "index.html"
+FIGURES = "figures"
+
+
+def _frame(parquet_root: Path, dataset: str) -> pl.DataFrame | None:
+    if not (parquet_root / dataset).is_dir():
+        return None
+    return store.scan(dataset, parquet_root).collect()
+
+
+def _labels(parquet_root: Path, dataset: str) -> list[str]:
+    """The toolchains a dataset holds (its `go` partitions), none when it is absent."""
+    if not (parquet_root / dataset).is_dir():
+        return []
+    scan = store.scan(dataset, parquet_root).select("go").unique()
+    return sorted(scan.collect()["go"].to_list())
+
+
+def subtitle(order: Sequence[str], meta: Sequence[dict[str, str]]) -> str:
+    """One line: which toolchains against which baseline, measured where."""
+    machines = sorted({(m.get("host", ""), m.get("cpu_model", ""), m.get("cores", "")) for m in
+                       meta})  # fmt: skip
+    where = "; ".join(f"{h} ({cpu}, {n} cores)" for h, cpu, n in machines)
+    what = (
+        f"go {', '.join(order[1:])} against the baseline go {order[0]}"
+        if len(order) > 1
+        else f"go {order[0]} alone"
+        if order
+        else "no toolchain"
+    )
+    return f"{what}, measured on {where}." if where else f"{what}."
+
+
+def build(
+    cfg: config.Config, parquet_root: Path, build_root: Path, reports_dir: Path
+) -> list[Section]:
+    """Write reports_dir/report.md, index.html and figures/; return the sections."""
+    tcs = store.scan("toolchains", parquet_root).collect()
+    meta = store.read_metadata("toolchains", parquet_root)
+    manifests = [manifest.read(lb, build_root) for lb in manifest.labels_present(build_root)]
+    labs: list[Section] = []
+    # Each lab contributes its sections when its dataset exists (see LAB_SECTIONS).
+    for dataset, builder in sections.LAB_SECTIONS:
+        if (parquet_root / dataset).is_dir():
+            labs += builder(cfg, parquet_root, reports_dir / FIGURES)
+    setup = [sections.machine_section(meta), sections.toolchains_section(tcs),
+             sections.builds_section(manifests)]  # fmt: skip
+    order = labels.display_order(tcs["go"].to_list(), cfg.baseline)
+    inputs = summary.Inputs(
+        baseline=cfg.baseline,
+        bench_stats=_frame(parquet_root, "bench_stats"),
+        escape_diff=_frame(parquet_root, "escape_diff"),
+        escape_analysed=tuple(_labels(parquet_root, "escape")),
+        sched_runs=_frame(parquet_root, "sched_runs"),
+        stack=_frame(parquet_root, "stack"),
+    )
+    present = {s.anchor for s in (*labs, *setup)}
+    out = [summary.section(inputs, order, present), *labs, *setup]
+    line = subtitle(order, meta)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    (reports_dir / MARKDOWN).write_text(
+        render.markdown(sections.TITLE, out, subtitle=line, contents_after=1), encoding="utf-8"
+    )
+    (reports_dir / PAGE).write_text(
+        render.page(sections.TITLE, out, subtitle=line, contents_after=1), encoding="utf-8"
+    )
+    return out
