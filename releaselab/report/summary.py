@@ -62,8 +62,13 @@ class Inputs:
 
 
 def group_keys(frames: Sequence[pl.DataFrame]) -> list[str]:
-    """The GROUP_KEYS that some frame has, in GROUP_KEYS order."""
-    return [k for k in GROUP_KEYS if any(k in f.columns for f in frames)]
+    """The GROUP_KEYS with more than one value in the frames, in GROUP_KEYS order (one host or
+    one target splits nothing)."""
+    return [
+        k
+        for k in GROUP_KEYS
+        if len({v for f in frames if k in f.columns for v in f[k].unique().to_list()}) > 1
+    ]
 
 
 def groups(frames: Sequence[pl.DataFrame], keys: Sequence[str]) -> list[dict[str, str]]:
