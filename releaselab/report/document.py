@@ -7,13 +7,14 @@ machine running the report: the same data gives the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 
 from releaselab.build import manifest
-from releaselab.core import config, labels, store
+from releaselab.core import catalog, config, labels, store
 from releaselab.report import render, sections, summary
 from releaselab.report.render import Section
 
@@ -34,6 +35,14 @@ def _labels(parquet_root: Path, dataset: str) -> list[str]:
         return []
     scan = store.scan(dataset, parquet_root).select("go").unique()
     return sorted(scan.collect()["go"].to_list())
+
+
+def measured_hosts(parquet_root: Path) -> list[str]:
+    """Every host label a host-partitioned dataset under parquet_root holds."""
+    return sorted(
+        {h for d in catalog.DATASETS if "host" in d.partitions and d.name != "run_log"
+         for h in store.hosts_in(d.name, parquet_root)}
+    )  # fmt: skip
 
 
 def subtitle(order: Sequence[str], meta: Sequence[dict[str, str]]) -> str:
@@ -59,10 +68,19 @@ def build(
     meta = store.read_metadata("toolchains", parquet_root)
     manifests = [manifest.read(lb, build_root) for lb in manifest.labels_present(build_root)]
     labs: list[Section] = []
-    # Each lab contributes its sections when its dataset exists (see LAB_SECTIONS).
+    hosts = measured_hosts(parquet_root)
+    # Each lab contributes its sections when its dataset exists (see LAB_SECTIONS); a lab
+    # measured on several hosts once per host, in that host's scope: no comparison crosses hosts.
     for dataset, builder in sections.LAB_SECTIONS:
-        if (parquet_root / dataset).is_dir():
+        if not (parquet_root / dataset).is_dir():
+            continue
+        if len(hosts) < 2 or "host" not in catalog.partitions(dataset):
             labs += builder(cfg, parquet_root, reports_dir / FIGURES)
+            continue
+        for host in hosts:
+            with store.host_scope(host):
+                built = builder(cfg, parquet_root, reports_dir / FIGURES / f"host={host}")
+            labs += [dataclasses.replace(s, title=f"{s.title} (host {host})") for s in built]
     setup = [sections.machine_section(meta), sections.toolchains_section(tcs),
              sections.builds_section(manifests)]  # fmt: skip
     order = labels.display_order(tcs["go"].to_list(), cfg.baseline)

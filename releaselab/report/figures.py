@@ -41,4 +41,12 @@ def render(chart: alt.TopLevelMixin, figures_dir: Path, name: str) -> tuple[str,
     (figures_dir / f"{name}.svg").write_text(svg, encoding="utf-8")
     # rasterise the SVG rather than run Vega a second time: same bytes, half the time
     (figures_dir / f"{name}.png").write_bytes(vlc.svg_to_png(svg, scale=2))
-    return f"figures/{name}.svg", svg
+    return f"{_from_reports(figures_dir)}/{name}.svg", svg
+
+
+def _from_reports(figures_dir: Path) -> str:
+    """figures_dir as report.md links it: from the last `figures` part on (a host's figures
+    live in figures/host=H/)."""
+    parts = figures_dir.parts
+    i = len(parts) - 1 - parts[::-1].index("figures") if "figures" in parts else len(parts) - 1
+    return "/".join(parts[i:])

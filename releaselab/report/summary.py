@@ -266,9 +266,12 @@ def columns(inputs: Inputs, group: Mapping[str, str], procs: Sequence[int]) -> d
     return out
 
 
-def _cell(text: str, anchor: str, present: set[str]) -> Cell:
+def _cell(text: str, anchor: str, present: set[str], group: Mapping[str, str]) -> Cell:
     if not text:
         return ""
+    if "host" in group:  # several hosts: each has its own copy of the section (document.py)
+        own = f"{anchor}-{slug('host ' + group['host'])}"
+        anchor = own if own in present else anchor
     return Link(text, anchor) if anchor in present else text
 
 
@@ -286,7 +289,7 @@ def section(inputs: Inputs, order: Sequence[str], present: set[str]) -> Section:
         cols = columns(inputs, group, procs)
         names = names or list(cols)
         for go in others:
-            cells = [_cell(*cols[n].get(go, ("", "")), present) for n in names]
+            cells = [_cell(*cols[n].get(go, ("", "")), present, group) for n in names]
             if any(cells):
                 rows.append((*(group[k] for k in keys), f"go {go}", *cells))
     empty = (
