@@ -12,6 +12,7 @@ import polars as pl
 
 from releaselab.bench import stats
 from releaselab.core import config, labels, store
+from releaselab.core.config import LABS_TARGET
 from releaselab.report import figures
 from releaselab.report.render import Section, Table
 
@@ -124,7 +125,7 @@ def aa_text(bench: pl.DataFrame, pairs: list[tuple[str, str]]) -> str:
 
 
 def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[Section]:
-    st = store.scan("bench_stats", parquet_root).collect()
+    st = store.scan("bench_stats", parquet_root).filter(pl.col("target") == LABS_TARGET).collect()
     if st.is_empty():
         return [Section("Benchmarks", text="No benchmark results.")]
     baseline = st["baseline"][0]
@@ -143,7 +144,8 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
         "with `benchstat -col go -ignore round,order data/raw/bench/bench.txt`."
     )
     notes = tuple(f"warning: {w}" for w in warn)
-    aa = aa_text(store.scan("bench", parquet_root).collect(), pairs) if pairs else ""
+    labs = store.scan("bench", parquet_root).filter(pl.col("target") == LABS_TARGET)
+    aa = aa_text(labs.collect(), pairs) if pairs else ""
     return [
         Section("Benchmarks vs the baseline toolchain", text=text + (" " + aa if aa else ""),
                 tables=tuple(comparison_tables(st, order)), notes=notes),
