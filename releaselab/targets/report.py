@@ -65,7 +65,12 @@ def with_skipped(t: Table, order: list[str], skipped: dict[str, str]) -> Table:
 
 def diff_tables(diff: pl.DataFrame) -> tuple[Table, Table]:
     """Counts per consecutive pair, change and kind; and the first DIFF_ROWS changes."""
-    kind = pl.coalesce("kind_after", "kind_before").alias("kind")
+    kind = (
+        pl.when(pl.col("change") == "changes_kind")
+        .then(pl.col("kind_before") + " → " + pl.col("kind_after"))
+        .otherwise(pl.coalesce("kind_after", "kind_before"))
+        .alias("kind")
+    )
     counts = (
         diff.group_by("from_go", "to_go", "change", kind)
         .len()
