@@ -24,18 +24,20 @@ def _dvc(work: Path, *args: str) -> str:
     return res.stdout + res.stderr
 
 
-def test_an_extra_escape_package_reruns_the_builds_and_lands_in_escape(tmp_path: Path) -> None:
+def test_a_new_target_reruns_the_builds_and_lands_in_escape(tmp_path: Path) -> None:
     work = scratch.make(tmp_path, ["go=one", "sweep.gomaxprocs=[1]"])
     _dvc(work, "repro", "escape")
     params = work / "params.yaml"
     text = params.read_text(encoding="utf-8")
-    assert "    packages: []\n" in text
-    params.write_text(text.replace("    packages: []\n", "    packages:\n    - strconv\n"))
+    assert "targets:\n  labs: true\n" in text
+    params.write_text(
+        text.replace("  labs: true\n", "  labs: true\n  strconv:\n    std: strconv\n")
+    )
     status = _dvc(work, "status", "build@1.27.3", "escape")
     assert "build@1.27.3:" in status, status
-    assert "labs.escape.packages" in status, status
+    assert "targets" in status, status
     _dvc(work, "repro", "escape")
     esc = store.scan("escape", work / "data" / "parquet").collect()
-    strconv = esc.filter(pl.col("lab") == "pkg__strconv")
+    strconv = esc.filter(pl.col("target") == "strconv")
     assert strconv.height > 0
-    assert strconv["file"].str.starts_with("strconv/").any()
+    assert strconv["file"].str.starts_with("strconv/").all()
