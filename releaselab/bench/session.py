@@ -201,6 +201,9 @@ def run_all(cfg: config.Config, out_txt: Path) -> None:
     """Every run of the session into out_txt (written beside, renamed when complete)."""
     host = cfg.host or socket.gethostname()
     tcs = {spec.label: toolchains.resolve(spec) for spec in cfg.go.toolchains}
+    for t in cfg.targets.specs:
+        if t.module is not None:  # its test binaries run in its source (builds from DVC's
+            source.prepare(t)  # cache on another machine find no fetched copy): fetch once
     cells = []
     for label, tc in tcs.items():
         for cell in discover(BUILD_ROOT, label, cfg.sweep.gomaxprocs, cfg.targets, tc):
