@@ -102,3 +102,11 @@ def test_a_frame_that_breaks_the_contract_is_refused(tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match=r"missing \['wheel_sha256'\]"):
         store.write_dataset(df, tmp_path / "toolchains", dataset="toolchains", params={})
     assert not (tmp_path / "toolchains").exists()
+
+
+def test_a_dataset_without_rows_scans_as_an_empty_frame_of_its_schema(tmp_path: Path) -> None:
+    schema = catalog.schema("escape_ledger")
+    store.write_dataset(pl.DataFrame(schema=schema), tmp_path / "escape_ledger",
+                        dataset="escape_ledger", params={})  # fmt: skip
+    df = store.scan("escape_ledger", tmp_path).collect()
+    assert (df.height, df.schema) == (0, pl.Schema(schema))
