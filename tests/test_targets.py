@@ -249,3 +249,14 @@ def test_a_module_from_the_proxy_is_fetched_once_with_its_checksum(
     again = source.prepare(spec)
     assert again == first
     assert not log.exists()  # no `go` process: nothing fetched the second time
+
+
+@pytest.mark.slow
+def test_a_module_version_the_proxy_does_not_have_is_named_and_nothing_is_cached() -> None:
+    spec = _spec(module="github.com/cespare/xxhash/v2@v2.99.0")
+    with pytest.raises(source.TargetError) as err:
+        source.prepare(spec)
+    msg = str(err.value)
+    assert msg.startswith("target t: cannot download github.com/cespare/xxhash/v2@v2.99.0 from")
+    assert "v2.99.0" in msg.split("proxy", 1)[1]  # the go command's own reason follows
+    assert not source.module_dir(spec).exists()
