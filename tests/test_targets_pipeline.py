@@ -140,3 +140,15 @@ def test_the_targets_headline_figures_are_in_metrics(work: Path) -> None:
     assert sumgo["bench"][NEW]["gomaxprocs_1"]["allocs_op"] == {"down": 1, "up": 0}
     assert sumgo["escape_diff"][NEW]["changes_kind"]["total"] == 1
     assert "bench" not in m  # the labs' own figures: none, they were left out
+
+
+def test_the_report_with_targets_is_byte_identical_when_rerun(work: Path) -> None:
+    def tree() -> dict[str, bytes]:
+        root = work / "reports"
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file()}  # fmt: skip
+
+    before = tree()
+    assert any(name.startswith("figures/target_xxhash_ratio") for name in before)
+    _run([sys.executable, "-m", "stages.report"], work)
+    assert tree() == before
