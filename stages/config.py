@@ -20,9 +20,13 @@ def body(args: argparse.Namespace) -> None:
         sys.stdout.write(config.compose_yaml(args.overrides))
     elif args.command == "check":
         cfg = config.compose(args.overrides)
+        shown = (["labs"] if cfg.targets.labs else []) + [
+            f"{t.label} ({t.source} {t.ref})" for t in cfg.targets.specs
+        ]
         sys.stdout.write(
             f"ok: {len(cfg.go.toolchains)} toolchains ({', '.join(cfg.go.labels)}), "
-            f"GOMAXPROCS {list(cfg.sweep.gomaxprocs)}, baseline {cfg.baseline}\n"
+            f"GOMAXPROCS {list(cfg.sweep.gomaxprocs)}, baseline {cfg.baseline}; "
+            f"targets: {', '.join(shown) or 'none'}\n"
         )
     else:
         text = config.compose_yaml(args.overrides)

@@ -25,6 +25,12 @@ from releaselab.escape import ledger
 
 
 def build_ledger(_: argparse.Namespace, cfg: config.Config) -> None:
+    if not cfg.targets.labs:  # the labs are left out of escape and bench: nothing to join
+        store.write_dataset(pl.DataFrame(schema=escape_data.LEDGER_SCHEMA),
+                            PARQUET_ROOT / "escape_ledger", dataset="escape_ledger",
+                            params={"targets.labs": False}, host=cfg.host)  # fmt: skip
+        log.info("targets.labs is false: wrote an empty escape_ledger")
+        return
     diags = store.scan("escape").filter(pl.col("lab") == "escape-clinic").collect()
     bench = store.scan("bench").collect()
     preds = json.loads(PREDICTIONS.read_text(encoding="utf-8"))["predictions"]

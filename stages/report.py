@@ -18,10 +18,12 @@ import polars as pl
 
 from releaselab.build import manifest
 from releaselab.core import catalog, config, entry, log, store
+from releaselab.core.config import LABS_TARGET
 from releaselab.core.paths import BUILD_ROOT, PARQUET_ROOT, REPORTS
 from releaselab.report import document, metrics, plots
 from releaselab.sched import data as sched_data
 from releaselab.sched import report as sched_report
+from releaselab.targets import report as report_targets
 
 PLOTS_DIR = REPORTS / "plots"
 
@@ -39,6 +41,10 @@ def report(_: argparse.Namespace, cfg: config.Config) -> None:
     log.info(f"wrote {REPORTS}/report.md, index.html, metrics.json, plots/")
 
 
+def labs_only(df: pl.DataFrame) -> pl.DataFrame:
+    return df.filter(pl.col("target") == LABS_TARGET) if "target" in df.columns else df
+
+
 def _present(dataset: str) -> bool:
     return (PARQUET_ROOT / dataset).is_dir()
 
@@ -48,10 +54,13 @@ def headline(plots_dir: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     files = {plots.PAGE: plots.page_template()}
     st = store.scan("bench_stats").collect() if _present("bench_stats") else pl.DataFrame()
+    diff = store.scan("escape_diff").collect() if _present("escape_diff") else pl.DataFrame()
+    out["targets"] = report_targets.headline(st, diff)  # the labs' figures are the top level
+    st, diff = (labs_only(d) for d in (st, diff))
     out["bench"] = metrics.bench(st)
     files[plots.BENCH_RATIO] = plots.records_json(plots.bench_ratio_records(st))
     if _present("escape_diff"):
-        out["escape_diff"] = metrics.escape_diff(store.scan("escape_diff").collect())
+        out["escape_diff"] = metrics.escape_diff(diff)
     waits, ecdf = pl.DataFrame(), pl.DataFrame()
     if _present("sched_waits"):
         waits, ecdf = plots.wait_aggregates(sched_report.waits_slices(PARQUET_ROOT, True))

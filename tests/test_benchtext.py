@@ -207,7 +207,8 @@ def test_session_frame_is_the_line_parsers_rows() -> None:
     df = session.parse(path.read_text(), str(path))
     rows = list(benchfmt.to_long_rows(benchfmt.parse(path.read_text())))
     want = pl.DataFrame(
-        [{"go": r["go"], "gomaxprocs": int(r["gomaxprocs"]), "lab": r.get("lab", ""),
+        [{"go": r["go"], "gomaxprocs": int(r["gomaxprocs"]),
+          "target": r.get("target", "labs"), "lab": r.get("lab", ""),
           "package": r.get("pkg", ""), "name": r["name"], "round": int(r["round"]),
           "order": int(r["order"]), "iterations": r["iterations"], "unit": r["unit"],
           "value": r["value"], "host": r.get("host", "")} for r in rows],

@@ -27,9 +27,9 @@ def test_stage_deps_and_params_cover_what_its_code_reads(stage: dvcdeps.Stage) -
     assert dvcdeps.problems(stage) == [], f"{stage.file.relative_to(REPO)}:{stage.name}"
 
 
-def test_build_reads_the_extra_escape_packages() -> None:
+def test_build_reads_the_targets() -> None:
     build = next(s for s in STAGES if s.name == "build")
-    assert "labs.escape.packages" in dvcdeps.config_reads(dvcdeps.import_closure(build.module))
+    assert "targets" in dvcdeps.config_reads(dvcdeps.import_closure(build.module))
 
 
 def _without(tmp_path: Path, stage: str, key: str, item: str) -> dvcdeps.Stage:
@@ -47,13 +47,21 @@ def test_a_removed_code_dep_is_named(tmp_path: Path) -> None:
 
 
 def test_a_removed_param_is_named(tmp_path: Path) -> None:
-    st = _without(tmp_path, "build", "params", "labs.escape.packages")
-    assert dvcdeps.problems(st) == ["reads config key labs.escape.packages, not in params"]
+    st = _without(tmp_path, "build", "params", "targets")
+    assert dvcdeps.problems(st) == [
+        "reads config key targets, not in params",
+        "reads config key targets.labs, not in params",
+    ]
 
 
 def test_a_removed_dataset_dep_is_named(tmp_path: Path) -> None:
     st = _without(tmp_path, "report", "deps", "data/parquet/bench")
     assert dvcdeps.problems(st) == ["scans dataset bench, data/parquet/bench not in deps"]
+
+
+def test_the_targets_entries_count_as_reads_of_targets() -> None:
+    assert dvcdeps.resolve_keys(["targets", "specs"]) == {"targets"}
+    assert dvcdeps.resolve_keys(["targets", "labs"]) == {"targets.labs"}
 
 
 def test_a_property_counts_the_keys_it_reads() -> None:

@@ -32,7 +32,7 @@ def clinic(
         tc,
         "escape-clinic",
         cwd=paths.WORKSPACE / "escape-clinic",
-        pattern="./...",
+        patterns=["./..."],
         out=out,
         timeout=600,
     )
@@ -129,25 +129,6 @@ def test_every_prediction_names_a_benchmark_that_the_lab_has(go_newest: Toolchai
     for p in PREDICTIONS:
         top = p["benchmark"].split("/")[0]
         assert f"func {top}(b *testing.B)" in src, p
-
-
-def test_extra_packages_are_import_paths_or_module_directories(tmp_path: Path) -> None:
-    units = capture.escape_units(["encoding/json", str(tmp_path)])
-    names = [(name, pattern) for name, _, pattern in units]
-    assert ("pkg__encoding__json", "encoding/json") in names
-    assert (capture.escape_units([str(tmp_path)])[-1][1], "./...") == (tmp_path.resolve(), "./...")
-
-
-def test_an_extra_standard_library_package_is_captured_and_parsed(
-    go_newest: Toolchain, tmp_path: Path
-) -> None:
-    (name, cwd, pattern) = capture.escape_units(["encoding/json"])[-1]
-    capture.capture_escape(go_newest, name, cwd=cwd, pattern=pattern, out=tmp_path, timeout=600)
-    text, js = escape.parse_unit(tmp_path / "escape" / name, go="1.27.3")
-    assert set(text["package"].drop_nulls().unique()) == {"encoding/json"}
-    assert text.filter(pl.col("kind") == "leaking_param").height > 10
-    checked = escape_data.cross_check(text, js).filter(pl.col("in_json").is_not_null())
-    assert checked.filter(~pl.col("in_json")).is_empty()
 
 
 # --- the text/JSON comparison (releaselab.escape.data), one rule per test ---------------------

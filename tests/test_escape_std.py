@@ -31,7 +31,7 @@ def std(
     version = str(request.param)
     tc = toolchains.install(version)
     out = tmp_path_factory.mktemp(f"std-{version}")
-    capture.capture_escape(tc, "std", cwd=out, pattern="std", out=out, timeout=900)
+    capture.capture_escape(tc, "std", cwd=out, patterns=["std"], out=out, timeout=900)
     return escape.parse_unit(out / "escape" / "std", go=version)
 
 

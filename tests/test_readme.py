@@ -349,6 +349,21 @@ CHECKED_BY: dict[str, Check] = {
         "pipeline composed from them",
         check_dvc,
     ),
+    ".venv/bin/dvc exp run -S targets=stdlib": Check(
+        "the pipeline with 9 standard-library targets (~10 minutes, docs/COST.md): the overrides "
+        "through `stages.config check`, the stages through `dvc stage list` (check_dvc)",
+        check_dvc,
+    ),
+    ".venv/bin/dvc exp run -S '+targets.sumgo.dir=tests/data/targets/sumgo'": Check(
+        "the pipeline with a module directory: check_dvc here; tests/test_targets_pipeline.py "
+        "(slow) runs `dvc exp run -S '+targets.<label>.dir=...'` for real",
+        check_dvc,
+    ),
+    ".venv/bin/dvc exp run -S targets=xxhash -S go=span -S targets.labs=false": Check(
+        "fetches a module and runs the pipeline: check_dvc here; tests/test_targets_pipeline.py "
+        "(slow) runs these overrides for real",
+        check_dvc,
+    ),
     ".venv/bin/dvc repro pipelines/sched/dvc.yaml:sched": Check(
         "builds and runs a lab: `dvc stage list` and `dvc status TARGET` in a scratch pipeline",
         check_dvc,

@@ -139,3 +139,11 @@ def _toolchains(root: Path) -> Path:
     store.write_dataset(store.frame([row], catalog.schema("toolchains")), root / "toolchains",
                         dataset="toolchains", params={})  # fmt: skip
     return root
+
+
+def test_a_dataset_without_rows_scans_as_an_empty_frame_of_its_schema(tmp_path: Path) -> None:
+    schema = catalog.schema("escape_ledger")
+    store.write_dataset(pl.DataFrame(schema=schema), tmp_path / "escape_ledger",
+                        dataset="escape_ledger", params={})  # fmt: skip
+    df = store.scan("escape_ledger", tmp_path).collect()
+    assert (df.height, df.schema) == (0, pl.Schema(schema))

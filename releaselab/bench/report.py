@@ -12,6 +12,7 @@ import polars as pl
 
 from releaselab.bench import stats
 from releaselab.core import config, labels, store
+from releaselab.core.config import LABS_TARGET
 from releaselab.report import figures, human
 from releaselab.report.render import Row, Section, Table
 
@@ -172,7 +173,7 @@ def aa_text(bench: pl.DataFrame, pairs: list[tuple[str, str]]) -> str:
 
 
 def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[Section]:
-    st = store.scan("bench_stats", parquet_root).collect()
+    st = store.scan("bench_stats", parquet_root).filter(pl.col("target") == LABS_TARGET).collect()
     if st.is_empty():
         return [Section(TITLE, lead="No benchmark results.")]
     baseline = st["baseline"][0]
@@ -204,7 +205,8 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
         "with `benchstat -col go -ignore round,order data/raw/bench/bench.txt`."
     )
     notes = tuple(f"warning: {w}" for w in warn)
-    aa = aa_text(store.scan("bench", parquet_root).collect(), pairs) if pairs else ""
+    labs = store.scan("bench", parquet_root).filter(pl.col("target") == LABS_TARGET)
+    aa = aa_text(labs.collect(), pairs) if pairs else ""
     ratio_lead = (
         "Each point is a benchmark's median time/op under one toolchain divided by the "
         "baseline's, the bar its 95% interval scaled the same way: left of the dashed line "

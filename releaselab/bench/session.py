@@ -17,17 +17,20 @@ import polars as pl
 from releaselab.bench import benchtext, units
 from releaselab.build import manifest
 from releaselab.core import catalog, config, gocmd, log, staging, toolchains
+from releaselab.core.config import LABS_TARGET
 from releaselab.core.errors import InputMissing, LabOutputError
 from releaselab.core.gocmd import GoCommandError, Toolchain
 from releaselab.core.paths import BUILD_ROOT, WORKSPACE
+from releaselab.targets import source
 
 BENCH_SCHEMA = catalog.schema("bench")
-STATS_KEYS = ("gomaxprocs", "lab", "package", "name", "unit")
+STATS_KEYS = ("gomaxprocs", "target", "lab", "package", "name", "unit")
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One test binary of one lab package, under one toolchain, at one GOMAXPROCS."""
+    """One test binary of one package (of a lab or a target), under one toolchain, at one
+    GOMAXPROCS."""
 
     go: str
     gomaxprocs: int
@@ -35,6 +38,10 @@ class Cell:
     package: str
     binary: Path
     srcdir: Path  # the package's directory: test binaries expect to run there
+    target: str = LABS_TARGET
+    bench: str = "."  # -test.bench
+    benchtime: str | None = None  # None: bench.benchtime
+    timeout: float | None = None  # None: timeouts.run
 
 
 def schedule(cells: Sequence[Cell], rounds: int, seed: int) -> list[tuple[int, int, Cell]]:
@@ -54,7 +61,8 @@ def schedule(cells: Sequence[Cell], rounds: int, seed: int) -> list[tuple[int, i
 def config_block(cell: Cell, rnd: int, order: int, host: str) -> str:
     """Configuration lines that every result of this run carries (benchfmt semantics)."""
     keys = {"go": cell.go, "gomaxprocs": str(cell.gomaxprocs), "round": str(rnd),
-            "order": str(order), "lab": cell.lab, "host": host}  # fmt: skip
+            "order": str(order), "target": cell.target, "lab": cell.lab,
+            "host": host}  # fmt: skip
     return "".join(f"{k}: {v}\n" for k, v in keys.items())
 
 
@@ -63,29 +71,53 @@ def header() -> str:
     return "".join(f"Unit {u} assume=exact\n" for u in units.ALLOC_UNITS)
 
 
-def discover(build_root: Path, label: str, procs: Sequence[int]) -> Iterator[Cell]:
-    """Cells for every test binary of one toolchain's build."""
+def discover(
+    build_root: Path,
+    label: str,
+    procs: Sequence[int],
+    targets: config.TargetsConfig,
+    tc: Toolchain,
+) -> Iterator[Cell]:
+    """Cells for every test binary of one toolchain's build: the labs' (when `targets.labs`)
+    and every configured target's, each with its -test.bench regex, benchtime and timeout."""
     for art in manifest.read(label, build_root).artifacts:
-        if art.kind != "test":
+        if art.kind != "test" or (art.target == LABS_TARGET and not targets.labs):
             continue
-        rel = art.package.split(f"/{art.lab}", 1)[1].lstrip("/")
+        binary = (build_root / f"go={label}" / art.path).resolve()  # absolute: runs elsewhere
+        if art.target == LABS_TARGET:
+            for n in procs:
+                yield Cell(label, n, art.lab, art.package, binary, WORKSPACE / art.lab / art.dir)
+            continue
+        if art.target not in targets.labels:
+            raise InputMissing(
+                f"build@{label} built target {art.target}, which `targets` no longer lists: "
+                f"the build is stale; `dvc repro build@{label}` rebuilds it"
+            )
+        spec = targets.get(art.target)
+        srcdir = source.root(spec, tc) / art.dir
         for n in procs:
-            yield Cell(label, n, art.lab, art.package,  # absolute: runs elsewhere
-                       (build_root / f"go={label}" / art.path).resolve(),
-                       WORKSPACE / art.lab / rel)  # fmt: skip
+            yield Cell(label, n, art.lab, art.package, binary, srcdir, target=art.target,
+                       bench=spec.bench, benchtime=spec.benchtime,
+                       timeout=spec.timeout)  # fmt: skip
 
 
 def has_benchmarks(tc: Toolchain, cell: Cell, timeout: float) -> bool:
-    res = gocmd.run_binary(tc, cell.binary, ["-test.list", "^Benchmark"], cwd=cell.srcdir,
-                           timeout=timeout, gomaxprocs=cell.gomaxprocs)  # fmt: skip
+    """Whether the cell's -test.bench regex selects a benchmark of its binary (the top level
+    of the regex through -test.list, as the testing package matches it)."""
+    res = gocmd.run_binary(tc, cell.binary, ["-test.list", source.list_regex(cell.bench)],
+                           cwd=cell.srcdir, timeout=cell.timeout or timeout,
+                           gomaxprocs=cell.gomaxprocs)  # fmt: skip
     return any(line.startswith("Benchmark") for line in res.stdout.splitlines())
 
 
 def run_cell(tc: Toolchain, cell: Cell, benchtime: str, timeout: float) -> str:
-    """One benchmark run of one cell: go test's own output (config lines, results, PASS)."""
-    args = ["-test.run", "^$", "-test.bench", ".", "-test.benchmem", "-test.count", "1",
-            "-test.cpu", str(cell.gomaxprocs), "-test.benchtime", benchtime]  # fmt: skip
-    res = gocmd.run_binary(tc, cell.binary, args, cwd=cell.srcdir, timeout=timeout,
+    """One benchmark run of one cell: go test's own output (config lines, results, PASS).
+    The cell's own benchtime and timeout (a target's) win over the session's."""
+    args = ["-test.run", "^$", "-test.bench", cell.bench, "-test.benchmem", "-test.count", "1",
+            "-test.cpu", str(cell.gomaxprocs),
+            "-test.benchtime", cell.benchtime or benchtime]  # fmt: skip
+    res = gocmd.run_binary(tc, cell.binary, args, cwd=cell.srcdir,
+                           timeout=cell.timeout or timeout,
                            gomaxprocs=cell.gomaxprocs)  # fmt: skip
     if not any(line.startswith("Benchmark") for line in res.stdout.splitlines()):
         raise GoCommandError(
@@ -102,7 +134,8 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
 
     The vectorised parser (benchtext; the line parser benchfmt is its reference and fallback).
     Every result must carry `go:`, `round:` and `order:` configuration (config_block writes
-    them); `lab:`, `pkg:` and `host:` default to "".
+    them); `lab:`, `pkg:` and `host:` default to "", `target:` to `labs` (text from before
+    targets holds the labs only).
     """
     parsed = benchtext.parse(text)
     if parsed.errors:
@@ -121,6 +154,7 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
     return df.select(
         pl.col("go"),
         pl.col("gomaxprocs").cast(pl.Int64),
+        _string_or(df, "target", LABS_TARGET).alias("target"),
         *(
             _string_or_empty(df, src).alias(dst)
             for src, dst in (("lab", "lab"), ("pkg", "package"))
@@ -136,7 +170,14 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
 
 
 def _string_or_empty(df: pl.DataFrame, key: str) -> pl.Expr:
-    return pl.col(key).fill_null("") if key in df.columns else pl.lit("", dtype=pl.String)
+    return _string_or(df, key, "")
+
+
+def _string_or(df: pl.DataFrame, key: str, default: str) -> pl.Expr:
+    """A configuration column, `default` where a result has no such key."""
+    if key in df.columns:
+        return pl.col(key).fill_null(default)
+    return pl.lit(default, dtype=pl.String)
 
 
 def _as_int(df: pl.DataFrame, key: str, source: str) -> pl.Expr:
@@ -160,11 +201,17 @@ def run_all(cfg: config.Config, out_txt: Path) -> None:
     """Every run of the session into out_txt (written beside, renamed when complete)."""
     host = cfg.host or socket.gethostname()
     tcs = {spec.label: toolchains.resolve(spec) for spec in cfg.go.toolchains}
+    for t in cfg.targets.specs:
+        if t.module is not None:  # its test binaries run in its source (builds from DVC's
+            source.prepare(t)  # cache on another machine find no fetched copy): fetch once
     cells = []
     for label, tc in tcs.items():
-        for cell in discover(BUILD_ROOT, label, cfg.sweep.gomaxprocs):
+        for cell in discover(BUILD_ROOT, label, cfg.sweep.gomaxprocs, cfg.targets, tc):
             if has_benchmarks(tc, cell, cfg.timeouts.run):
                 cells.append(cell)
+    for t in cfg.targets.specs:
+        if not any(c.target == t.label for c in cells):
+            log.warn(f"target {t.label}: no test binary has a benchmark matching {t.bench!r}")
     if not cells:
         raise InputMissing(
             f"no test binary lists a benchmark (`-test.list ^Benchmark`) in "
@@ -181,5 +228,5 @@ def run_all(cfg: config.Config, out_txt: Path) -> None:
             f.write(config_block(cell, rnd, order, host) + out)
             left = (time.monotonic() - t0) / i * (len(runs) - i)
             log.info(f"[{i}/{len(runs)}] round {rnd} go {cell.go} GOMAXPROCS "
-                     f"{cell.gomaxprocs} {cell.package.rsplit('/', 2)[-2:][-1]} "
+                     f"{cell.gomaxprocs} {cell.target}: {cell.package.rsplit('/', 1)[-1]} "
                      f"(~{left:.0f}s left)")  # fmt: skip

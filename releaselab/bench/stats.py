@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -734,6 +734,23 @@ def compare(
     )
 
 
+def compare_groups(
+    df: pl.DataFrame,
+    baselines: Mapping[str, str],
+    *,
+    group: str = "target",
+    keys: Sequence[str] = _KEYS,
+    exact_units: Collection[str] = DEFAULT_EXACT_UNITS,
+) -> pl.DataFrame:
+    """`compare` within each value of `group` against its own baseline: one Holm family per
+    group (adding a target leaves the other targets' significance as it was)."""
+    frames = [
+        compare(df.filter(pl.col(group) == g), baselines[g], keys=keys, exact_units=exact_units)
+        for g in sorted(df[group].unique().to_list())
+    ]
+    return pl.concat(frames) if frames else compare(df, "", keys=keys, exact_units=exact_units)
+
+
 def format_ci(center: float, lo: float | None, hi: float | None) -> str:
     """benchstat's "± x%" cell: the larger relative distance from center to an interval end."""
     if lo is None or hi is None or math.isinf(lo) or math.isinf(hi):
@@ -837,12 +854,13 @@ def aa_false_positive_rate(
     label_b: str,
     *,
     col: str = "go",
+    keys: Sequence[str] = _KEYS,
     exact_units: Collection[str] = DEFAULT_EXACT_UNITS,
     alpha: float = ALPHA,
 ) -> AAResult:
     """Share of Mann-Whitney comparisons called significant between two identical setups."""
     both = df.filter(pl.col(col).is_in([label_a, label_b]))
-    res = compare(both, label_a, col=col, exact_units=exact_units, alpha=alpha)
+    res = compare(both, label_a, col=col, keys=keys, exact_units=exact_units, alpha=alpha)
     tests = res.filter(
         (pl.col("go") == label_b)
         & (pl.col("assumption") == "nothing")

@@ -17,11 +17,31 @@ FILE = "manifest.json"
 
 @dataclass(frozen=True)
 class Artifact:
-    lab: str
+    lab: str  # the compile unit: a lab module, or a target's label
     package: str
     kind: str  # "test" or "main"
     path: str  # relative to the build directory
     sha256: str
+    target: str = "labs"  # the target it belongs to ("labs" for the lab modules)
+    dir: str = "."  # the package's directory relative to its unit's root (where it runs)
+
+
+@dataclass(frozen=True)
+class TargetBuild:
+    """What one toolchain made of one target: built, or skipped and why (a go.mod that needs a
+    newer Go than this toolchain: a marked cell, not a failed run)."""
+
+    target: str
+    source: str  # labs, std, dir or module
+    ref: str  # the std pattern, the module directory or path@version
+    packages: tuple[str, ...]  # the package patterns built
+    status: str  # "built" or "skipped"
+    reason: str  # why it was skipped ("" when built)
+    go_line: str  # the go.mod `go` line ("" for std and the labs)
+    source_hash: str  # module: its h1: hash; dir: a hash of its files; std and labs: ""
+    test_binaries: int
+    bench: str = "."  # the -test.bench regex its cells run
+    benchtime: str = ""  # its -test.benchtime ("": bench.benchtime)
 
 
 @dataclass(frozen=True)
@@ -32,6 +52,7 @@ class Manifest:
     version: str | None
     build_flags: tuple[str, ...]
     artifacts: tuple[Artifact, ...]
+    targets: tuple[TargetBuild, ...] = ()
 
     @property
     def release(self) -> str:
@@ -41,6 +62,8 @@ class Manifest:
     def to_json(self) -> str:
         data: dict[str, Any] = asdict(self)
         data["build_flags"] = list(self.build_flags)
+        for t in data["targets"]:
+            t["packages"] = list(t["packages"])
         return json.dumps(data, indent=2) + "\n"
 
 
@@ -60,6 +83,10 @@ def read(label: str, root: Path = BUILD_ROOT) -> Manifest:
             version=data.get("version"),
             build_flags=tuple(data.get("build_flags", ())),
             artifacts=tuple(Artifact(**a) for a in data["artifacts"]),
+            targets=tuple(
+                TargetBuild(**{**t, "packages": tuple(t["packages"])})
+                for t in data.get("targets", ())
+            ),
         )
     except FileNotFoundError:
         raise InputMissing(
@@ -71,6 +98,18 @@ def read(label: str, root: Path = BUILD_ROOT) -> Manifest:
 
 def read_all(labels: list[str] | tuple[str, ...], root: Path = BUILD_ROOT) -> dict[str, Manifest]:
     return {label: read(label, root) for label in labels}
+
+
+def built_by(manifests: dict[str, Manifest]) -> dict[str, list[str]]:
+    """target -> the toolchain labels that built it (not skipped), in the order given."""
+    out: dict[str, list[str]] = {}
+    for label, m in manifests.items():
+        if not m.targets:  # a manifest from before targets: the labs only
+            out.setdefault("labs", []).append(label)
+        for t in m.targets:
+            if t.status == "built":
+                out.setdefault(t.target, []).append(label)
+    return out
 
 
 def labels_present(root: Path = BUILD_ROOT) -> list[str]:

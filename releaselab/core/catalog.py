@@ -54,6 +54,7 @@ def _c(name: str, dtype: pl.DataType, meaning: str, unit: str = "") -> Column:
 
 GO = _c("go", S, "toolchain label (go.toolchains key), a partition")
 HOST = _c("host", S, "host label (config `host`, default the hostname), a partition")
+TARGET = _c("target", S, "target label (a `targets` key); `labs` for the three lab modules")
 GOMAXPROCS = _c("gomaxprocs", INT, "GOMAXPROCS of the run, a partition")
 ROUND = _c("round", INT, "interleaved round = run of the cell (1..labs.sched.runs), a partition")
 ORDER = _c("order", INT, "position of the run in the whole session (all cells' runs)")
@@ -99,12 +100,34 @@ DATASETS: tuple[Dataset, ...] = (
         (),
     ),
     Dataset(
+        "targets",
+        "one target x toolchain: its source, and built (test binaries) or skipped (why)",
+        "build",
+        (
+            GO,
+            TARGET,
+            _c("source", S, "labs, std (standard library), dir (local module) or module (proxy)"),
+            _c("ref", S, "the std pattern, the module directory, or module path@version"),
+            _c("packages", L, "the package patterns built"),
+            _c("status", S, "built, or skipped: this toolchain cannot build it (see reason)"),
+            _c("reason", S, "why it was skipped (empty when built)"),
+            _c("go_line", S, "the `go` line of the target's go.mod (empty for std and labs)"),
+            _c("source_hash", S, "module: its h1: hash (go.sum); dir: sha256 of its files"),
+            _c("test_binaries", INT, "test binaries built"),
+            _c("bench", S, "the -test.bench regex of its benchmark runs"),
+            _c("benchtime", S, "its -test.benchtime (empty: bench.benchtime)"),
+        ),
+        ("go",),
+        ("target",),
+    ),
+    Dataset(
         "escape",
         "one compiler diagnostic (`-m=2` text; `in_json`: found in `-json` too)",
         "escape",
         (
             GO,
-            _c("lab", S, "compile unit: a lab module or pkg__<extra package>"),
+            TARGET,
+            _c("lab", S, "compile unit: a lab module, or the target's label"),
             _c("package", S, "Go package directory of the file, as the compiler names it"),
             _c("file", S, "source file, as the compiler prints it"),
             _c("line", INT, "1-based line of the diagnostic"),
@@ -120,15 +143,17 @@ DATASETS: tuple[Dataset, ...] = (
             _c("in_json", B, "the -json output of the same compile has this diagnostic"),
         ),
         ("go",),
-        ("go", "lab", "package", "file", "line", "col", "kind", "lineno"),
+        ("go", "target", "lab", "package", "file", "line", "col", "kind", "lineno"),
     ),
     Dataset(
         "escape_diff",
-        "one diagnostic that appears, disappears or changes kind between consecutive toolchains",
+        "one diagnostic that appears, disappears or changes kind between consecutive toolchains "
+        "(of those that built its target)",
         "escape",
         (
             _c("from_go", S, "the older toolchain label"),
             _c("to_go", S, "the newer toolchain label"),
+            TARGET,
             _c("lab", S, "compile unit"),
             _c("package", S, "Go package directory"),
             _c("function", S, "enclosing function"),
@@ -173,7 +198,8 @@ DATASETS: tuple[Dataset, ...] = (
         (
             GO,
             GOMAXPROCS,
-            _c("lab", S, "lab module (or target)"),
+            TARGET,
+            _c("lab", S, "lab module, or the target's label"),
             _c("package", S, "import path of the benchmark's package"),
             _c("name", S, "benchmark name without the Benchmark prefix and -N suffix"),
             _c("round", INT, "interleaved round (1..bench.rounds)"),
@@ -184,7 +210,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("host", S, "host label of the machine"),
         ),
         ("go", "gomaxprocs"),
-        ("go", "gomaxprocs", "lab", "package", "name", "unit", "round"),
+        ("go", "gomaxprocs", "target", "lab", "package", "name", "unit", "round"),
     ),
     Dataset(
         "bench_stats",
@@ -193,7 +219,8 @@ DATASETS: tuple[Dataset, ...] = (
         (
             GO,
             GOMAXPROCS,
-            _c("lab", S, "lab module (or target)"),
+            TARGET,
+            _c("lab", S, "lab module, or the target's label"),
             _c("package", S, "import path"),
             _c("name", S, "benchmark name"),
             _c("unit", S, "unit of center and interval"),
@@ -203,15 +230,15 @@ DATASETS: tuple[Dataset, ...] = (
             _c("n", INT, "samples (rounds)"),
             _c("delta", F, "center vs the baseline's center, percent (null: not compared)", "%"),
             _c("p_value", F, "Mann-Whitney U p-value vs the baseline (null: not tested)"),
-            _c("significant", B, "p_adjusted <= 0.05 (Holm over the family), >= 4 samples each"),
-            _c("p_adjusted", F, "Holm-adjusted p-value"),
-            _c("baseline", S, "baseline toolchain label"),
+            _c("significant", B, "p_adjusted <= 0.05 (Holm over the target's tests), >= 4 each"),
+            _c("p_adjusted", F, "Holm-adjusted p-value (one family per target)"),
+            _c("baseline", S, "baseline toolchain label (the first that built the target)"),
             _c("n_baseline", INT, "samples of the baseline"),
             _c("assumption", S, "exact (allocation counts) or nonparametric"),
             _c("warnings", L, "benchstat's warnings: the summary's, then the comparison's"),
         ),
         ("go", "gomaxprocs"),
-        ("go", "gomaxprocs", "lab", "package", "name", "unit"),
+        ("go", "gomaxprocs", "target", "lab", "package", "name", "unit"),
     ),
     Dataset(
         "sched_waits",

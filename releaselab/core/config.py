@@ -28,6 +28,18 @@ VERSION_RE = re.compile(r"^1\.\d+(\.\d+)?((rc|beta)\d+)?$")
 DURATION_RE = re.compile(r"^\d+(\.\d+)?(ns|us|µs|ms|s|m|h)$")
 GODEBUG_RE = re.compile(r"^[a-z0-9_]+=[A-Za-z0-9_.]+(,[a-z0-9_]+=[A-Za-z0-9_.]+)*$")
 BENCHTIME_RE = re.compile(r"^(\d+x|\d+(\.\d+)?(ns|us|µs|ms|s|m|h))$")
+# A module at an exact version: a release (v1.2.3), a pre-release or a pseudo-version; never a
+# query such as `latest` or a branch, which would not be the same code tomorrow.
+MODULE_RE = re.compile(
+    r"^(?P<path>[A-Za-z0-9][A-Za-z0-9._~/-]*)@(?P<version>v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?"
+    r"(\+incompatible)?)$"
+)
+# A package pattern as the go command takes it (`strconv`, `encoding/...`, `./...`, `./x`):
+# no leading `-` (it would be read as a flag), no whitespace, no shell or glob specials.
+PATTERN_RE = re.compile(r"^[A-Za-z0-9._~/][A-Za-z0-9._~/+-]*$")
+# The target name of the three runtime labs (runtime-foundations/): a key of `targets` whose
+# value is true or false, never a source.
+LABS_TARGET = "labs"
 
 
 class ConfigError(LabError, ValueError):
@@ -88,11 +100,6 @@ class BenchConfig:
 
 
 @dataclass(frozen=True)
-class EscapeLab:
-    packages: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class SchedLab:
     duration: str
     workloads: tuple[str, ...]
@@ -111,9 +118,75 @@ class StackLab:
 
 @dataclass(frozen=True)
 class LabsConfig:
-    escape: EscapeLab
     sched: SchedLab
     stack: StackLab
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One target: Go code compared across the toolchains besides (or instead of) the labs.
+
+    Exactly one source: `std` (a standard-library package pattern), `dir` (a local module
+    directory) or `module` (path@version from the Go module proxy). `packages` are the patterns
+    built in a module (default ./...); `bench` the -test.bench regex; `benchtime` and `timeout`
+    (seconds per benchmark run) override bench.benchtime and timeouts.run for its cells.
+    """
+
+    label: str
+    std: str | None = None
+    dir: str | None = None
+    module: str | None = None
+    packages: tuple[str, ...] = ()
+    bench: str = "."
+    benchtime: str | None = None
+    timeout: int | None = None
+
+    @property
+    def source(self) -> str:
+        """std, dir or module."""
+        return "std" if self.std is not None else "dir" if self.dir is not None else "module"
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The package patterns the go command builds for this target."""
+        if self.std is not None:
+            return (self.std,)
+        return self.packages or ("./...",)
+
+    @property
+    def path(self) -> Path | None:
+        """The module directory of a `dir` target (relative paths are from the repository)."""
+        if self.dir is None:
+            return None
+        p = Path(self.dir).expanduser()
+        return p if p.is_absolute() else REPO / p
+
+    @property
+    def ref(self) -> str:
+        """What the source names: the std pattern, the directory or module@version."""
+        return str(self.std or self.dir or self.module)
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    """`targets`: whether the labs take part in bench and escape (`labs: true`), and the
+    targets added to them, in configuration order."""
+
+    labs: bool
+    # `inline`: no key of its own; the entries are the other keys of `targets` (tests/helpers/
+    # dvcdeps.py counts a read of it as a read of `targets`)
+    specs: tuple[TargetSpec, ...] = dataclasses.field(default=(), metadata={"inline": True})
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(t.label for t in self.specs)
+
+    def get(self, label: str) -> TargetSpec:
+        for t in self.specs:
+            if t.label == label:
+                return t
+        known = ", ".join(self.labels) or "none"
+        raise ConfigError("targets", [f"no target labelled {label!r}; configured: {known}"])
 
 
 @dataclass(frozen=True)
@@ -140,6 +213,7 @@ class Config:
     sweep: SweepConfig
     bench: BenchConfig
     labs: LabsConfig
+    targets: TargetsConfig
     host: str
     timeouts: Timeouts
     executor: ExecutorConfig = ExecutorConfig()
@@ -210,6 +284,8 @@ def _build_dataclass(cls: Any, value: object, path: str, problems: list[str]) ->
     prefix = f"{path}." if path else ""
     if cls is GoConfig:
         return _build_go(value, path, problems)
+    if cls is TargetsConfig:
+        return _build_targets(value, path, problems)
     if not isinstance(value, Mapping):
         problems.append(f"{path or 'config'}: expected a mapping, got {_type_name(value)}")
         return None
@@ -309,6 +385,93 @@ def _executor_checks(ex: ExecutorConfig, problems: list[str]) -> None:
             problems.append(f"executor.{key}: {num} is below 0")
 
 
+def _patterns(value: object, path: str, problems: list[str]) -> tuple[str, ...]:
+    """`packages`: one pattern or a list of them."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        problems.append(f"{path}: expected a package pattern such as ./... or a list of them")
+        return ()
+    for i, p in enumerate(items):
+        if not isinstance(p, str) or not PATTERN_RE.match(p):
+            problems.append(
+                f"{path}[{i}]: {p!r} is not a package pattern such as ./... or ./cmd/x "
+                "(no leading '-', no spaces)"
+            )
+    return tuple(str(p) for p in items)
+
+
+def _build_target(label: str, value: object, path: str, problems: list[str]) -> TargetSpec:
+    if not isinstance(value, Mapping):
+        problems.append(
+            f"{path}: expected a mapping with one of `std: strconv`, `dir: /path/to/module` or "
+            f"`module: example.com/m@v1.2.3`, got {value!r}"
+        )
+        return TargetSpec(label=label)
+    fields = {k: v for k, v in value.items() if k != "packages"}
+    spec = _build_dataclass(TargetSpec, {"label": label, **fields}, path, problems)
+    assert isinstance(spec, TargetSpec)
+    sources = [k for k in ("std", "dir", "module") if getattr(spec, k) is not None]
+    if len(sources) != 1:
+        problems.append(
+            f"{path}: give exactly one source: `std: <package pattern>`, `dir: <module "
+            f"directory>` or `module: <path@version>` (got {', '.join(sources) or 'none'})"
+        )
+    packages: tuple[str, ...] = ()
+    if "packages" in value:
+        if spec.std is not None:
+            problems.append(f"{path}.packages: a std target's packages are its `std` pattern")
+        packages = _patterns(value["packages"], f"{path}.packages", problems)
+    if isinstance(spec.std, str) and (not PATTERN_RE.match(spec.std) or spec.std[0] in "./"):
+        problems.append(
+            f"{path}.std: {spec.std!r} is not a standard-library package pattern such as "
+            "strconv or encoding/... (a module directory is `dir:`)"
+        )
+    if isinstance(spec.module, str) and not MODULE_RE.match(spec.module):
+        problems.append(
+            f"{path}.module: {spec.module!r} is not path@version at an exact version such as "
+            "github.com/cespare/xxhash/v2@v2.3.0 (no `latest`, no branch)"
+        )
+    where = spec.path if isinstance(spec.dir, str) else None
+    if where is not None and not (where / "go.mod").is_file():
+        problems.append(
+            f"{path}.dir: {where} has no go.mod; point it at a module's root directory "
+            "(relative paths are from the repository)"
+        )
+    if isinstance(spec.bench, str) and not spec.bench.strip():
+        problems.append(f'{path}.bench: empty; give a -test.bench regex ("." for all)')
+    if isinstance(spec.benchtime, str) and not BENCHTIME_RE.match(spec.benchtime):
+        problems.append(f'{path}.benchtime: {spec.benchtime!r} is not a -test.benchtime ("20ms")')
+    if isinstance(spec.timeout, int) and not isinstance(spec.timeout, bool) and spec.timeout < 1:
+        problems.append(f"{path}.timeout: {spec.timeout} must be >= 1 (seconds)")
+    return dataclasses.replace(spec, packages=packages)
+
+
+def _build_targets(value: object, path: str, problems: list[str]) -> TargetsConfig:
+    if not isinstance(value, Mapping):
+        problems.append(
+            f"{path}: expected a mapping: `labs: true` and label -> "
+            "{std: ...} | {dir: ...} | {module: ...}"
+        )
+        return TargetsConfig(labs=True)
+    labs = value.get(LABS_TARGET, False)
+    if not isinstance(labs, bool):
+        problems.append(
+            f"{path}.{LABS_TARGET}: expected true or false (whether the labs take part in bench "
+            f"and escape); `{LABS_TARGET}` names the labs, not a target of yours"
+        )
+    specs = []
+    for label, entry in value.items():
+        if label == LABS_TARGET:
+            continue
+        where = f"{path}.{label}"
+        why = label_problem(label)
+        if why is not None:
+            problems.append(f"{where}: {why}")
+            continue
+        specs.append(_build_target(str(label), entry, where, problems))
+    return TargetsConfig(labs=labs is True, specs=tuple(specs))
+
+
 def _cross_checks(cfg: Config, problems: list[str]) -> None:
     _executor_checks(cfg.executor, problems)
     if isinstance(cfg.host, str) and (why := hosts.label_problem(cfg.host)):
@@ -351,9 +514,23 @@ def _cross_checks(cfg: Config, problems: list[str]) -> None:
             )
 
 
+def _moved(data: object) -> list[str]:
+    """Keys that moved, with where to: a composition or params.yaml from before the move."""
+    labs = data.get("labs") if isinstance(data, Mapping) else None
+    if isinstance(labs, Mapping) and "escape" in labs:
+        return [
+            "labs.escape: moved to `targets` (remove it): a standard-library package is "
+            "`+targets.<label>.std=encoding/json`, a module directory "
+            "`+targets.<label>.dir=/path/to/module` (see the README, Targets)"
+        ]
+    return []
+
+
 def validate(data: object, source: str = "params.yaml") -> Config:
     """Turn composed config data into a Config, or raise ConfigError listing every problem."""
-    problems: list[str] = []
+    problems: list[str] = _moved(data)
+    if problems and isinstance(data, Mapping):
+        data = {**data, "labs": {k: v for k, v in data["labs"].items() if k != "escape"}}
     cfg = _build(Config, data, "", problems)
     if problems or not isinstance(cfg, Config):
         raise ConfigError(source, problems or ["not a mapping"])

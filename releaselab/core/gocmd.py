@@ -53,7 +53,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-_NEEDS_NEWER_GO = re.compile(r"requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)")
+NEEDS_NEWER_GO = re.compile(r"requires go >= (\S+) \(running go (\S+); GOTOOLCHAIN=local\)")
 _GO_VERSION = re.compile(r"^go version (?:go(\S+)|devel (\S+).*?) (\S+)/(\S+)")
 
 
@@ -136,7 +136,7 @@ def hermetic_env(
 
 
 def _hint(stderr: str, tc: Toolchain | None) -> str:
-    m = _NEEDS_NEWER_GO.search(stderr)
+    m = NEEDS_NEWER_GO.search(stderr)
     if m:
         return (
             f"this module needs Go >= {m.group(1)} but toolchain {tc.label if tc else '?'} is "

@@ -230,6 +230,8 @@ def scan(dataset: str, root: Path = PARQUET_ROOT) -> pl.LazyFrame:
     staging.recover(path)  # what a killed writer left beside it
     if not path.is_dir():
         raise StoreError(f"dataset {path} does not exist; run `dvc repro` to produce it")
+    if next(path.rglob("*.parquet"), None) is None:  # no rows: written as no files at all
+        return pl.LazyFrame(schema=catalog.schema(dataset))
     lf = pl.scan_parquet(
         path / "**" / "*.parquet",
         hive_partitioning=True,

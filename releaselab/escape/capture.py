@@ -1,39 +1,34 @@
 """Capture the compiler's escape analysis: the `-m=2` text and `-json=0` diagnostics of one
-compile of each lab module and each extra package (labs.escape.packages)."""
+compile of each lab module and of each target (releaselab/build/targets.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releaselab.build.binaries import BUILD_FLAGS
 from releaselab.core import gocmd
 from releaselab.core.gocmd import GoCommandError, Toolchain
-from releaselab.core.paths import LAB_MODULES, REPO, WORKSPACE
+from releaselab.core.paths import LAB_MODULES, WORKSPACE
 
 
-def escape_units(extra: Sequence[str], repo: Path = REPO) -> list[tuple[str, Path, str]]:
-    """(unit name, directory to build in, package pattern) for each lab and each extra package.
-
-    An extra entry that is a directory (absolute or relative to the repo) is a user's module,
-    built as `./...` there; anything else is an import path built from the escape-clinic module.
-    """
-    units = [(lab, WORKSPACE / lab, "./...") for lab in LAB_MODULES]
-    for entry in extra:
-        path = Path(entry) if Path(entry).is_absolute() else repo / entry
-        name = "pkg__" + entry.strip("/").replace("/", "__").replace(".", "_")
-        if path.is_dir():
-            units.append((name, path.resolve(), "./..."))
-        else:
-            units.append((name, WORKSPACE / "escape-clinic", entry))
-    return units
+def lab_units() -> list[tuple[str, Path, str]]:
+    """(unit name, directory to build in, package pattern) for each lab module."""
+    return [(lab, WORKSPACE / lab, "./...") for lab in LAB_MODULES]
 
 
 def capture_escape(
-    tc: Toolchain, unit: str, *, cwd: Path, pattern: str, out: Path, timeout: float
+    tc: Toolchain,
+    unit: str,
+    *,
+    cwd: Path,
+    patterns: Sequence[str],
+    out: Path,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
 ) -> int:
-    """Write the `-m=2` text and `-json=0` files of one compile of `pattern` into out/<unit>/.
+    """Write the `-m=2` text and `-json=0` files of one compile of `patterns` into out/<unit>/.
 
     The -json directory is new for every build, so the compile's cache key is new too: the
     output can never be a replay from the build cache (which would rewrite no JSON files).
@@ -43,10 +38,11 @@ def capture_escape(
     json_dir.mkdir(parents=True)
     res = gocmd.go(
         tc,
-        ["build", *BUILD_FLAGS, "-o", os.devnull, f"-gcflags=-m=2 -json=0,{json_dir}", pattern],
+        ["build", *BUILD_FLAGS, "-o", os.devnull, f"-gcflags=-m=2 -json=0,{json_dir}", *patterns],
         cwd=cwd,
         timeout=timeout,
         check=False,
+        extra_env=env,
     )
     if res.returncode != 0:
         raise GoCommandError(

@@ -27,10 +27,12 @@ DIFF_KINDS = (*DECISION_KINDS, "can_inline", "cannot_inline", "inlining_call")
 SCHEMA = catalog.schema("escape")
 DIFF_SCHEMA = catalog.schema("escape_diff")
 LEDGER_SCHEMA = catalog.schema("escape_ledger")
-_KEY = ("lab", "package", "file", "line", "col", "subject")
+_KEY = ("target", "lab", "package", "file", "line", "col", "subject")
 
 
-def diagnostics_frame(rows: Iterable[EscapeDiagnostic], *, go: str, lab: str) -> pl.DataFrame:
+def diagnostics_frame(
+    rows: Iterable[EscapeDiagnostic], *, go: str, lab: str, target: str = "labs"
+) -> pl.DataFrame:
     """Parsed diagnostics -> the escape dataset's columns (in_json still unknown)."""
     records = []
     for r in rows:
@@ -38,15 +40,15 @@ def diagnostics_frame(rows: Iterable[EscapeDiagnostic], *, go: str, lab: str) ->
         d["kind"] = str(r.kind)
         d["flow"] = list(r.flow)
         records.append(d)
-    cols = [c for c in SCHEMA if c not in ("go", "lab", "in_json")]
+    cols = [c for c in SCHEMA if c not in ("go", "target", "lab", "in_json")]
     base = (
         pl.DataFrame(records, schema={c: SCHEMA[c] for c in cols})
         if records
         else (pl.DataFrame(schema={c: SCHEMA[c] for c in cols}))
     )
     return base.with_columns(
-        go=pl.lit(go, pl.String()), lab=pl.lit(lab, pl.String()),
-        in_json=pl.lit(None, pl.Boolean()),
+        go=pl.lit(go, pl.String()), target=pl.lit(target, pl.String()),
+        lab=pl.lit(lab, pl.String()), in_json=pl.lit(None, pl.Boolean()),
     ).select(list(SCHEMA))  # fmt: skip
 
 
@@ -270,6 +272,18 @@ def _state(df: pl.DataFrame, go: str) -> pl.DataFrame:
         .group_by(_KEY)
         .agg(kind=pl.col("kind").unique().sort().str.join(","), function=pl.col("function").first())
     )
+
+
+def release_diff_by_target(
+    df: pl.DataFrame, order: Sequence[str], built: Mapping[str, Iterable[str]]
+) -> pl.DataFrame:
+    """release_diff of each target over the toolchains (in `order`) that built it: a toolchain
+    that skipped a target is no step in its diff (everything would seem to appear)."""
+    frames = [
+        release_diff(df.filter(pl.col("target") == target), [g for g in order if g in set(gos)])
+        for target, gos in sorted(built.items())
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=DIFF_SCHEMA)
 
 
 def release_diff(df: pl.DataFrame, order: Sequence[str]) -> pl.DataFrame:

@@ -11,6 +11,7 @@ import polars as pl
 
 from releaselab.bench import units
 from releaselab.core import config, labels, store
+from releaselab.core.config import LABS_TARGET
 from releaselab.escape import data as escape_data
 from releaselab.report import figures
 from releaselab.report.render import Row, Section, Table
@@ -174,7 +175,8 @@ def sections(cfg: config.Config, parquet_root: Path, figures_dir: Path) -> list[
                      "between toolchains is a compiler change.",
             ))  # fmt: skip
     if (parquet_root / "escape_diff").is_dir():
-        diff = store.scan("escape_diff", parquet_root).collect()
+        labs = pl.col("target") == LABS_TARGET
+        diff = store.scan("escape_diff", parquet_root).filter(labs).collect()
         tables = diff_tables(diff, order)
         out.append(Section(
             DIFF_TITLE,

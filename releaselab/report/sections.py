@@ -15,6 +15,7 @@ from releaselab.escape import report as report_escape
 from releaselab.report.render import Section, Table
 from releaselab.sched import report as report_sched
 from releaselab.stack import report as report_stack
+from releaselab.targets import report as report_targets
 
 TITLE = "go-release-lab report"
 SectionBuilder = Callable[[config.Config, Path, Path], list[Section]]
@@ -23,6 +24,7 @@ SectionBuilder = Callable[[config.Config, Path, Path], list[Section]]
 LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("bench_stats", report_bench.sections),
     ("escape", report_escape.sections),
+    ("targets", report_targets.sections),  # one part per target; the others show the labs
     ("sched_waits", report_sched.sections),
     ("stack", report_stack.sections),
 ]

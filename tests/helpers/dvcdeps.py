@@ -111,6 +111,8 @@ def resolve_keys(chain: list[str], cls: type = config.Config, prefix: str = "") 
     hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
     fields = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
     key = f"{prefix}.{head}" if prefix else head
+    if head in fields and _inline(cls, head):  # the mapping's other keys: all of `prefix`
+        return {prefix}
     if head in fields:
         tp = hints[head]
         if isinstance(tp, type) and dataclasses.is_dataclass(tp) and rest:
@@ -121,6 +123,11 @@ def resolve_keys(chain: list[str], cls: type = config.Config, prefix: str = "") 
             {prefix} if prefix else set()
         )
     return {prefix} if prefix else set()
+
+
+def _inline(cls: type, name: str) -> bool:
+    """A field that stands for the other keys of its mapping (metadata `inline`)."""
+    return any(f.name == name and f.metadata.get("inline") for f in dataclasses.fields(cls))
 
 
 def _with_parents(tree: ast.AST) -> ast.AST:

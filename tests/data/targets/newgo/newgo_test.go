@@ -1,0 +1,10 @@
+package newgo
+
+import "testing"
+
+func BenchmarkMax(b *testing.B) {
+	xs := make([]int, 256)
+	for b.Loop() {
+		Max(xs)
+	}
+}

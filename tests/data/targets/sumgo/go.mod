@@ -1,0 +1,3 @@
+module example.com/sumgo
+
+go 1.21
