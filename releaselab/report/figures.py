@@ -48,5 +48,6 @@ def _from_reports(figures_dir: Path) -> str:
     """figures_dir as report.md links it: from the last `figures` part on (a host's figures
     live in figures/host=H/)."""
     parts = figures_dir.parts
-    i = len(parts) - 1 - parts[::-1].index("figures") if "figures" in parts else len(parts) - 1
-    return "/".join(parts[i:])
+    if "figures" not in parts:  # a directory of a test's: linked as the report's figures/
+        return "figures"
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("figures") :])

@@ -25,6 +25,7 @@ import polars as pl
 
 from releaselab.bench import benchfmt, session, stats, units
 from releaselab.core import catalog, labels, store
+from releaselab.core.config import LABS_TARGET
 from releaselab.escape import collect
 from releaselab.escape import data as escape_data
 from releaselab.sched import data as sched_data
@@ -32,7 +33,7 @@ from releaselab.stack import cell as stack_cell
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 BASELINE = "1.25.5"
-BENCH_KEYS = ("gomaxprocs", "lab", "package", "name", "unit")  # stages.bench.STATS_KEYS
+BENCH_KEYS = session.STATS_KEYS
 ESCAPE_GO = ("1.25.5", "1.27.3")
 SCHED_GO = ("1.25.5", "1.27.3")
 STACK_INTERVAL = "1ms"  # what the captured stack runs were sampled with (their meta.json)
@@ -72,7 +73,10 @@ def lab_stats() -> pl.DataFrame:
     and 2: enough samples for a time change to be significant after Holm)."""
     records = benchfmt.parse((DATA / "bench" / "lab.txt").read_text(encoding="utf-8"))
     df = pl.DataFrame(list(benchfmt.to_long_rows(records))).with_columns(
-        pl.col("gomaxprocs").cast(pl.Int64), lab=pl.lit("benchcap"), package=pl.col("pkg")
+        pl.col("gomaxprocs").cast(pl.Int64),
+        lab=pl.lit("benchcap"),
+        package=pl.col("pkg"),
+        target=pl.lit(LABS_TARGET),
     )
     return stats.compare(df, BASELINE, keys=BENCH_KEYS, exact_units=units.ALLOC_UNITS)
 
