@@ -26,6 +26,8 @@ from scipy import stats as sps
 
 from devtools import gotools
 from releaselab.bench import benchfmt, stats
+from releaselab.core import gocmd
+from releaselab.core.gocmd import Toolchain
 
 DATA = Path(__file__).parent / "data" / "bench"
 
@@ -427,6 +429,71 @@ def test_one_sample_against_twenty_tied_is_not_significant(tmp_path: Path) -> No
     assert stats.format_delta(row["delta"], row["p_value"], too_few=True) == "~"
     mirrored = {"new": run_benchstat(text, tmp_path, "go@(new base)")}
     assert check_against_benchstat(text, "base", False, bs, mirrored) == 2
+
+
+def test_geomean_of_cancelling_ratios_has_benchstats_sign(tmp_path: Path) -> None:
+    """B/op 35 -> 36 and 36 -> 35: the ratios' logs cancel to -2**-54, whose exp benchstat (Go)
+    rounds to 1.0: `+0.00%`. NumPy's exp rounds it to 1 - 2**-53, which printed `-0.00%`."""
+    text = (
+        "go: base\nBenchmarkCopy 1 35 B/op\nBenchmarkCopy-2 1 36 B/op\nBenchmarkCopy-4 1 35 B/op\n"
+        "go: new\nBenchmarkCopy 1 36 B/op\nBenchmarkCopy-2 1 35 B/op\n"
+    )
+    bs = run_benchstat(text, tmp_path, "go")
+    assert bs.geomeans[("", "B/op", "new")].delta == "+0.00%"
+    mirrored = {"new": run_benchstat(text, tmp_path, "go@(new base)")}
+    assert check_against_benchstat(text, "base", False, bs, mirrored) == 5
+
+
+GO_LOG = r"""package main
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+)
+
+// Each line of the file os.Args[1] is a float64's bits in hex: print math.Log's bits.
+func main() {
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	in := bufio.NewScanner(f)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for in.Scan() {
+		b, err := strconv.ParseUint(in.Text(), 16, 64)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(out, "%016x\n", math.Float64bits(math.Log(math.Float64frombits(b))))
+	}
+}
+"""
+
+
+def test_go_log_is_gos_math_log_bit_for_bit(go_newest: Toolchain, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([
+        np.exp(rng.uniform(-700, 700, 20_000)),  # every exponent
+        1 + rng.normal(0, 1e-3, 20_000),  # ratios near 1
+        rng.integers(1, 200, 5_000) / rng.integers(1, 200, 5_000),
+        [2.0, 0.5, 1.0, 36 / 35, 35 / 36, 1e-310, 5e-324, math.nextafter(1, 0), math.sqrt(2) / 2],
+    ])  # fmt: skip
+    (tmp_path / "go.mod").write_text("module example.com/golog\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text(GO_LOG)
+    (tmp_path / "x.txt").write_text("".join(f"{b:016x}\n" for b in xs.view(np.uint64).tolist()))
+    gocmd.go(go_newest, ["build", "-o", "golog", "."], cwd=tmp_path, timeout=300)
+    res = gocmd.run_binary(
+        go_newest, tmp_path / "golog", ["x.txt"], cwd=tmp_path, timeout=60, gomaxprocs=1
+    )
+    want = np.array([int(v, 16) for v in res.stdout.split()], dtype=np.uint64)
+    got = stats.go_log(xs).view(np.uint64)
+    assert want.size == xs.size
+    assert (got == want).all(), xs[got != want][:5]
+    assert (np.log(xs).view(np.uint64) != want).any()  # what NumPy's log would have missed
 
 
 def test_saved_output_covers_every_case() -> None:
