@@ -987,29 +987,33 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
     """
     groups = ["go", *keys]
     frame = stats.select(*groups, "name", "center", "baseline").with_row_index("Row")
-    base = frame.filter(pl.col("go") == pl.col("baseline")).select(
-        *keys, "name", pl.col("center").alias("B center")
-    )
     per_group = frame.group_by(groups, maintain_order=True).agg(
         pl.col("Row"), pl.col("baseline").first()
+    )
+    base = frame.filter(pl.col("go") == pl.col("baseline")).select(
+        *keys, "name", pl.col("center").alias("B center")
     )
     # Baseline benchmarks per keys (a null key matches none: n_base 0, as benchstat's
     # separate table for it has no baseline column here).
     n_base = base.group_by(list(keys)).len("N base")
     per_group = per_group.join(n_base, on=list(keys), how="left", maintain_order="left")
+    # Rows of each group (in stats order) and each row's group, without Python lists.
+    sizes = per_group["Row"].list.len().to_numpy().astype(np.int64)
+    cuts = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=cuts[1:])
+    rows = per_group["Row"].explode().to_numpy()
     group_of = np.empty(frame.height, dtype=np.int64)
-    rows_of = per_group["Row"].to_list()
-    for g, rows in enumerate(rows_of):
-        group_of[rows] = g
+    group_of[rows] = np.repeat(np.arange(sizes.size), sizes)
+    centers = frame["center"].to_numpy()[rows]
     # Each row's baseline center(s), grouped, in row order.
-    paired = frame.join(base, on=[*keys, "name"], how="inner", nulls_equal=True)
-    paired = paired.sort("Row", maintain_order=True)
+    paired = frame.select("Row", *keys, "name", "center").join(
+        base, on=[*keys, "name"], how="inner", nulls_equal=True, maintain_order="left"
+    )
     pair_group = group_of[paired["Row"].to_numpy()]
     by_group = np.argsort(pair_group, kind="stable")
-    cuts = np.searchsorted(pair_group[by_group], np.arange(len(rows_of) + 1))
+    pair_cuts = np.searchsorted(pair_group[by_group], np.arange(sizes.size + 1))
     a_all = paired["center"].to_numpy()[by_group]
     b_all = paired["B center"].to_numpy()[by_group]
-    center_of = frame["center"].to_numpy()
     out: list[dict[str, object]] = []
     for g, key in enumerate(per_group.select(groups).iter_rows()):
         go = key[0]
@@ -1017,14 +1021,14 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
         # benchstat's order: benchmark set, then summaries, then ratios
         set_warnings: list[str] = []
         warnings: list[str] = []
-        center: float | None = go_geomean(center_of[rows_of[g]])
-        if center is not None and math.isnan(center):
+        center: float | None = go_geomean(centers[cuts[g] : cuts[g + 1]])
+        if center is not None and math.isnan(center):  # GeoMean's NaN: benchstat prints none
             center = None
             warnings.append("summaries must be >0 to compute geomean")
         delta: float | None = None
         if go != per_group["baseline"][g]:
-            a = a_all[cuts[g] : cuts[g + 1]]
-            b = b_all[cuts[g] : cuts[g + 1]]
+            a = a_all[pair_cuts[g] : pair_cuts[g + 1]]
+            b = b_all[pair_cuts[g] : pair_cuts[g + 1]]
             want = per_group["N base"][g]
             if a.size != (want or 0):
                 set_warnings.append(
@@ -1039,7 +1043,7 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
                     delta = (ratio - 1) * 100
         out.append(
             {"go": go, **key_vals, "name": "geomean", "center": center, "delta": delta,
-             "n_benchmarks": len(rows_of[g]), "warnings": set_warnings + warnings}
+             "n_benchmarks": int(sizes[g]), "warnings": set_warnings + warnings}
         )  # fmt: skip
     return pl.DataFrame(
         out,
