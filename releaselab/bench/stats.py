@@ -611,20 +611,25 @@ def _codes(s: pl.Series) -> tuple[I64, pl.Series]:
     DataFrame.sort orders them) and those values: a sort of the few distinct values and a
     lookup, not a sort of every row; on runs of equal values (a long frame repeats its keys
     row after row) once per run."""
-    runs = s.rle()
-    if 2 * runs.len() < s.len():
-        fields = runs.struct.unnest()
-        codes, distinct = _codes(fields["value"])
-        return np.repeat(codes, fields["len"].to_numpy()), distinct
+    if 2 * _runs(s.head(4096)) < min(s.len(), 4096):  # runs, judged by the first rows
+        runs = s.rle().struct.unnest()
+        if 2 * runs.height < s.len():
+            codes, distinct = _codes(runs["value"])
+            return np.repeat(codes, runs["len"].to_numpy()), distinct
     distinct = s.unique().sort()
     if s.dtype == pl.String:
-        named = distinct.drop_nulls()
-        physical = s.cast(pl.Enum(named.to_list())).to_physical()
+        physical = s.cast(pl.Enum(distinct.drop_nulls())).to_physical()
     else:
         physical = s.rank("dense") - 1
+    codes = physical.to_numpy()
     if distinct.null_count():
-        physical = (physical.cast(pl.Int64) + 1).fill_null(0)
-    return physical.to_numpy().astype(np.int64), distinct
+        codes = np.where(physical.is_null().to_numpy(), 0, codes + 1)
+    return codes.astype(np.int64), distinct
+
+
+def _runs(s: pl.Series) -> int:
+    """How many runs of equal values."""
+    return 0 if s.is_empty() else int(s.rle_id()[-1]) + 1
 
 
 def _sizes(n: I64) -> tuple[I64, I64]:
@@ -709,9 +714,14 @@ def summarize(
         pl.Series("center", s.center),
         pl.Series("ci_low", s.ci_low).fill_nan(None),
         pl.Series("ci_high", s.ci_high).fill_nan(None),
-        pl.Series("assumption", np.where(s.exact, "exact", "nothing")),
+        _assumptions(s.exact),
         _warning_lists("warnings", s.texts, s.warning),
     )
+
+
+def _assumptions(exact: npt.NDArray[np.bool_]) -> pl.Series:
+    """The `assumption` column (a gather: NumPy strings cost a Python object each)."""
+    return pl.Series("assumption", ["nothing", "exact"]).gather(exact.astype(np.int64))
 
 
 def _warning_lists(name: str, texts: Sequence[str], *per_row: I64) -> pl.Series:
@@ -889,7 +899,7 @@ def compare(
         "p_adjusted": pl.Series("p_adjusted", p_adj).fill_nan(None),
         "baseline": pl.repeat(baseline, n.size, dtype=pl.String, eager=True).alias("baseline"),
         "n_baseline": n_baseline.scatter(np.flatnonzero(~has_base), None),
-        "assumption": pl.Series("assumption", np.where(exact, "exact", "nothing")),
+        "assumption": _assumptions(exact),
         "warnings": _warning_lists("warnings", texts, s.warning, cmp_warning),
     }
     out = cells.frame.rename({col: "go"} if col != "go" else {})
