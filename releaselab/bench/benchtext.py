@@ -178,51 +178,55 @@ def _fast_results(bench: pl.DataFrame) -> tuple[list[_Pieces], pl.Series]:
     if bench.height == 0:
         return [], none
     parts = bench[_TEXT].str.replace_all("\t", " ", literal=True).str.split(" ")
-    count = parts.list.len().to_numpy().astype(np.int64)
     fields = parts.explode()
-    of_line = np.repeat(np.arange(bench.height), count)
-    blank = (fields.str.len_bytes() == 0).to_numpy()
+    count = parts.list.len().to_numpy().astype(np.int64)
+    blank = fields.str.len_bytes() == 0
     if blank.any():  # go test pads with spaces; generated text may not
         fields = fields.filter(~blank)
-        of_line = of_line[~blank]
-        count = np.bincount(of_line, minlength=bench.height)
+        count -= parts.list.count_matches("").to_numpy().astype(np.int64)
     first = np.cumsum(count) - count  # each line's first field
     # nf fields: name, iterations, then value/unit pairs (nf even, >= 4).
-    good = (count >= 4) & (count % 2 == 0)
-    pos = np.arange(of_line.size) - first[of_line]
-    value_at = np.flatnonzero((pos >= 2) & (pos % 2 == 0) & good[of_line])
+    at = np.flatnonzero((count >= 4) & (count % 2 == 0))
+    pairs = (count[at] - 2) // 2
+    value_at = _value_fields(first[at], pairs)
     values = fields.gather(value_at).cast(pl.Float64, strict=False)
-    at = np.flatnonzero(good)
     iters = fields.gather(first[at] + 1).cast(pl.Int64, strict=False)
     # A number the casts do not read: the whole line goes to the line parser (its message).
-    bad = iters.is_null().to_numpy() | (
-        np.bincount(of_line[value_at], weights=values.is_null().to_numpy(), minlength=count.size)[
-            at
-        ]
-        > 0
-    )
-    if bad.any():
-        keep = ~bad[np.searchsorted(at, of_line[value_at])]
+    if values.has_nulls() or iters.has_nulls():
+        of_value = np.repeat(np.arange(at.size), pairs)
+        failed = np.bincount(of_value, weights=values.is_null().to_numpy(), minlength=at.size)
+        bad = iters.is_null().to_numpy() | (failed > 0)
+        keep = ~bad[of_value]
         value_at, values = value_at[keep], values.filter(keep)
         iters = iters.filter(~bad)
-        at = at[~bad]
+        at, pairs = at[~bad], pairs[~bad]
     line = bench[_LINE].to_numpy()
-    n_vals = (count[at] - 2) // 2
     results = pl.DataFrame(
         {
             _LINE: line[at],
             _FULL: fields.gather(first[at]).str.slice(9),
             _ITERS: iters,
-            _NVALS: n_vals,
+            _NVALS: pairs,
         },
         schema=_RESULTS_SCHEMA,
     )
     long = pl.DataFrame(
-        {_LINE: line[of_line[value_at]], _UNIT: fields.gather(value_at + 1), _VALUE: values},
+        {_LINE: np.repeat(line[at], pairs), _UNIT: fields.gather(value_at + 1), _VALUE: values},
         schema=_VALUES_SCHEMA,
     )
     left = np.setdiff1d(np.arange(bench.height), at, assume_unique=True)
     return [_Pieces(results, long)], pl.Series(_LINE, line[left], dtype=pl.Int64)
+
+
+def _value_fields(first: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Positions of the values (fields 2, 4, ... of each line) among all fields, line by line."""
+    if pairs.size and (pairs == pairs[0]).all():  # the usual case: one shape for every line
+        same: np.ndarray = (first[:, None] + 2 + 2 * np.arange(pairs[0])).ravel()
+        return same
+    starts = np.cumsum(pairs) - pairs
+    nth = np.arange(pairs.sum()) - np.repeat(starts, pairs)
+    out: np.ndarray = np.repeat(first + 2, pairs) + 2 * nth
+    return out
 
 
 def _fast_config(candidates: pl.DataFrame) -> pl.DataFrame:
