@@ -519,23 +519,93 @@ def _u_tests(values: F64, start1: I64, n1: I64, start2: I64, n2: I64) -> _UTest:
     # "tied_exact_tail"; without ties both are the same).
     todo = np.flatnonzero(exact & ~error & (two_u1 != two_u2))
     if todo.size:
-        threshold = two_usmall + n1 * (n1 + 1)  # as 2*R1
-        upper = (two_u1 > two_u2) & has_ties  # without ties the mirror is the same pattern
         # One integer per (tie pattern, N, n1, tail): a pattern is tied only up to N = 50
         # (TIES_EXACT_LIMIT), so its run starts take <= 49 bits; exact N <= 100, n1 <= 50.
         pattern = np.where(has_ties, ranks.run_starts, np.uint64(0)).astype(np.int64)
+        upper = (two_u1 > two_u2) & has_ties  # without ties the mirror is the same pattern
         group_of = ((pattern * 128 + big_n) * 64 + n1) * 2 + upper
-        order = todo[np.argsort(group_of[todo], kind="stable")]
-        cut = np.flatnonzero(np.diff(group_of[order])) + 1
-        for at in np.split(order, cut):
-            g = int(group_of[at[0]])
-            up, g = g & 1, g >> 1
-            k1, g = g & 63, g >> 6
-            size, bits = g & 127, g >> 7
-            ties = _run_lengths(bits, size) if bits else (1,) * size
-            p[at] = _exact_ps(k1, ties[::-1] if up else ties, threshold[at], tied=bits != 0)
+        threshold = two_usmall + n1 * (n1 + 1)  # as 2*R1
+        p[todo] = _exact_tails(group_of[todo], threshold[todo])
     # Doubling a one-sided p can pass 1 (DIFFERENCES_FROM_BENCHSTAT "p_clamped_to_1").
     return _UTest(np.minimum(p, 1.0), error)
+
+
+def _exact_tails(group_of: I64, threshold: I64) -> F64:
+    """_exact_p of many comparisons: group_of packs (tie pattern bits, N, n1, upper tail)."""
+    p = np.empty(group_of.size)
+    groups, which = np.unique(group_of, return_inverse=True)
+    which = which.ravel()
+    up, k1s = (groups & 1).astype(bool), (groups >> 1) & 63
+    sizes, bits = (groups >> 7) & 127, groups >> 14
+    # Few subsets: count them all, every pattern of one (n1, N) at once.
+    pairs = {(k, n) for k, n in zip(k1s.tolist(), sizes.tolist(), strict=True)}
+    few = {kn for kn in pairs if math.comb(kn[1], kn[0]) <= _ENUMERATED_SUBSETS}
+    counted = np.zeros(groups.size, dtype=bool)
+    for k1, size in sorted(few):
+        sel = np.flatnonzero((k1s == k1) & (sizes == size))
+        counted[sel] = True
+        local = np.full(groups.size, -1)
+        local[sel] = np.arange(sel.size)
+        mine = local[which] >= 0
+        p[mine] = _enumerated_ps(k1, size, bits[sel], up[sel], local[which[mine]], threshold[mine])
+    # The rest: one tie pattern at a time (cached DPs).
+    by_group = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[by_group], np.arange(groups.size + 1))
+    for g in np.flatnonzero(~counted).tolist():
+        at = by_group[bounds[g] : bounds[g + 1]]
+        k1, size, g_bits = int(k1s[g]), int(sizes[g]), int(bits[g])
+        ties = _run_lengths(g_bits, size) if g_bits else (1,) * size
+        p[at] = _exact_ps(k1, ties[::-1] if up[g] else ties, threshold[at], tied=g_bits != 0)
+    return p
+
+
+# Up to this many n1-subsets of the pooled sample, the exact tail is counted over all of them
+# (one matrix product for every tie pattern of one (n1, N)) instead of a DP per pattern.
+_ENUMERATED_SUBSETS = 4096
+
+
+@cache
+def _subsets(size: int, n1: int) -> F64:
+    """Every n1-subset of `size` positions, one row of 0/1 each (read-only)."""
+    combos = np.array(list(itertools.combinations(range(size), n1)), dtype=np.int64)
+    rows = np.zeros((combos.shape[0], size))
+    np.put_along_axis(rows, combos.reshape(combos.shape[0], n1), 1.0, axis=1)
+    rows.flags.writeable = False
+    return rows
+
+
+def _doubled_midranks(bits: I64, upper: npt.NDArray[np.bool_], size: int) -> F64:
+    """2 * mid-rank of every sorted position of each tie pattern (_Ranks.run_starts bits; 0: no
+    ties), mirrored (the runs reversed) where `upper`."""
+    j = np.arange(size)
+    new_run = np.ones((bits.size, size), dtype=bool)
+    shifts = np.arange(size - 1, dtype=np.uint64)
+    starts = (bits.astype(np.uint64)[:, None] >> shifts) & np.uint64(1)
+    new_run[:, 1:] = (starts == 1) | (bits == 0)[:, None]
+    last = np.ones_like(new_run)  # the last position of its run
+    last[:, :-1] = new_run[:, 1:]
+    new_run, last = (
+        np.where(upper[:, None], last[:, ::-1], new_run),
+        np.where(upper[:, None], new_run[:, ::-1], last),
+    )
+    run_start = np.maximum.accumulate(np.where(new_run, j, 0), axis=1)
+    run_end = np.minimum.accumulate(np.where(last, j + 1, size)[:, ::-1], axis=1)[:, ::-1]
+    out: F64 = (run_start + run_end + 1).astype(np.float64)
+    return out
+
+
+def _enumerated_ps(  # noqa: PLR0917 - one (n1, N): its patterns, then its comparisons
+    n1: int, size: int, bits: I64, upper: npt.NDArray[np.bool_], group: I64, thresholds: I64
+) -> F64:
+    """_exact_p by counting: every n1-subset's 2*rank sum for each tie pattern (one matrix
+    product, exact in floats: sums of small integers), sorted; then per comparison (pattern
+    `group`) how many are <= its threshold. The same count the DP's CDF holds."""
+    sums = np.sort(_doubled_midranks(bits, upper, size) @ _subsets(size, n1).T, axis=1)
+    width = size * (size + 1) + 1  # above any 2*rank sum: rows stay apart in one search
+    flat = (sums + (np.arange(bits.size) * width)[:, None]).ravel()
+    count = np.searchsorted(flat, thresholds + group * width, side="right") - group * sums.shape[1]
+    out: F64 = 2 * (count / math.comb(size, n1))
+    return out
 
 
 def _exact_ps(n1: int, ties: tuple[int, ...], thresholds: I64, *, tied: bool) -> F64:
