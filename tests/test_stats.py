@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -598,6 +598,48 @@ def test_meet_in_the_middle_p_is_bit_equal_to_the_whole_dp_at_25_samples(seed: i
     for cap in range(0, cum.size, 7):
         got = stats._exact_p(25, ties, cap, tied=True)
         assert got == 2 * float(cum[cap])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=8),  # tie runs of the pooled sample
+    st.integers(1, 8),
+    st.booleans(),
+    st.data(),
+)
+def test_counting_every_subset_gives_the_dps_p_bit_for_bit(
+    runs: list[int], n1: int, upper: bool, data: st.DataObject
+) -> None:
+    """Small samples count all C(N, n1) subsets (_enumerated_ps); the DP's CDF is the same."""
+    size = sum(runs)
+    n1 = min(n1, size - 1)
+    assume(math.comb(size, n1) <= stats._ENUMERATED_SUBSETS)  # where compare counts them
+    starts = list(itertools.accumulate(runs))[:-1]  # positions starting a run, after 0
+    bits = sum(1 << (j - 1) for j in starts) if len(runs) < size else 0  # 0: no ties
+    cap = n1 * (size + 1)
+    thresholds = np.array(data.draw(st.lists(st.integers(n1 * (n1 + 1), cap), min_size=1)))
+    got = stats._enumerated_ps(
+        n1, size, np.array([bits]), np.array([upper]), np.zeros(thresholds.size, np.int64),
+        thresholds,
+    )  # fmt: skip
+    cum = stats._rank_sum_cdf(n1, tuple(runs[::-1] if upper else runs))
+    assert got.tolist() == (2 * cum[np.minimum(thresholds, cum.size - 1)]).tolist()
+
+
+def test_compare_rows_follow_the_sort_of_keys_then_column_nulls_first() -> None:
+    """The order of sort([*keys, col]) (geomean and the report read it), for any key dtype."""
+    rng = np.random.default_rng(3)
+    rows = [
+        {"go": go, "gomaxprocs": gmp, "name": name, "unit": "ns/op", "value": float(v)}
+        for go in ("b", "a", None) for gmp in (10, 2, None, 1) for name in ("Z", "b", "B", "é")
+        for v in rng.integers(0, 9, 3)
+    ]  # fmt: skip
+    df = pl.DataFrame(rows).sample(fraction=1.0, shuffle=True, seed=1)
+    for frame in (df, df.with_columns(pl.col("gomaxprocs").cast(pl.String))):
+        res = stats.compare(frame, "a")
+        want = frame.select("go", "gomaxprocs", "name", "unit").unique()
+        want = want.sort("gomaxprocs", "name", "unit", "go")
+        assert res.select("go", "gomaxprocs", "name", "unit").equals(want)
 
 
 @pytest.mark.parametrize(("n1", "n2"), [(3, 3), (5, 8), (10, 10), (20, 30)])
