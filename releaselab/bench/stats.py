@@ -1045,16 +1045,14 @@ def go_log(x: F64) -> F64:
 
 
 def go_geomean(xs: F64) -> float:
-    """moremath's stats.GeoMean, which benchstat's geomean row uses: NaN unless every value is
-    > 0, else exp of the running mean of Go's logs (m += (log x - m) / i, in this order).
-    math.exp is libm's, correctly rounded where NumPy's exp is not (1 - 2**-54 -> 1.0, which
-    is Go's answer too)."""
+    """benchstat's geomean (moremath's stats.GeoMean): NaN unless every value is > 0, else exp of
+    the mean of Go's logs (go_log, the same bits). GeoMean's mean is a running one in benchstat's
+    row order (first seen in the input, which sorted rows do not keep); math.fsum's is exactly
+    rounded and order-free, the two differ in the last bits at most. math.exp is libm's,
+    correctly rounded where NumPy's exp is not (exp(-2**-54) -> 1.0, as Go's Exp gives)."""
     if xs.size == 0 or not bool((xs > 0).all()):
         return math.nan
-    m = 0.0
-    for i, lx in enumerate(go_log(xs).tolist(), 1):
-        m += (lx - m) / i
-    return math.exp(m)
+    return math.exp(math.fsum(go_log(xs).tolist()) / xs.size)
 
 
 def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")) -> pl.DataFrame:
@@ -1062,8 +1060,7 @@ def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")
 
     center: geomean of the column's centers (None unless all > 0); delta: geomean of the
     per-benchmark ratios to the baseline, as a percentage (0/0 counts as 1, a zero baseline
-    gives None), with benchstat's warnings. Geomeans as benchstat computes them (go_geomean),
-    over the rows in the order of `stats`.
+    gives None), with benchstat's warnings. Geomeans as benchstat computes them (go_geomean).
     """
     groups = ["go", *keys]
     frame = stats.select(*groups, "name", "center", "baseline").with_row_index("Row")
