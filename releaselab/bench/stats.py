@@ -284,9 +284,13 @@ def too_few_samples(n1: int, n2: int, alpha: float = ALPHA) -> bool:
     """Either sample is below benchmath's "need >= N samples to detect a difference" (N = 4 at
     alpha 0.05): such a Mann-Whitney comparison is never a difference (DIFFERENCES_FROM_BENCHSTAT).
     """
+    return min(n1, n2) < _utest_least_samples(alpha)
+
+
+def _utest_least_samples(alpha: float) -> int:
+    """The fewest samples per side that can reach alpha (too_few_samples)."""
     op, need = _utest_min_samples(alpha)
-    least = need if op == ">=" else need + 1
-    return min(n1, n2) < least
+    return need if op == ">=" else need + 1
 
 
 @lru_cache(maxsize=65536)
@@ -637,8 +641,8 @@ def mann_whitney_p(x1: Sequence[float], x2: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value for one pair of samples (1.0 if all equal): benchmath's,
     with the tail and clamp of DIFFERENCES_FROM_BENCHSTAT."""
     values = np.asarray([*x1, *x2], dtype=np.float64)
-    one = np.array([len(x1)], dtype=np.int64)
-    res = _u_tests(values, np.zeros(1, np.int64), one, one, np.array([len(x2)], dtype=np.int64))
+    n1, n2 = np.array([len(x1)]), np.array([len(x2)])
+    res = _u_tests(values, np.zeros(1, np.int64), n1, n1, n2)  # sample 2 starts after sample 1
     return float(res.p[0])
 
 
@@ -923,7 +927,8 @@ def compare(
     b_code = col_list.index(baseline) if baseline in col_list else -1
     b_key = cells.key // cells.n_col * cells.n_col + b_code
     at = np.minimum(np.searchsorted(cells.key, b_key), max(cells.key.size - 1, 0))
-    has_base = (b_code >= 0) & (cells.key[at] == b_key) if cells.key.size else at > 0
+    found = cells.key[at] == b_key if cells.key.size else np.zeros(0, dtype=bool)
+    has_base = found & (b_code >= 0)
     base = np.where(has_base, at, -1)
     is_cmp = has_base & (cells.key % cells.n_col != b_code)
     exact = s.exact
@@ -933,7 +938,6 @@ def compare(
     texts = [*s.texts, "all samples are equal"]
     op, need = _utest_min_samples(alpha)
     texts.append(f"need {op} {need} samples to detect a difference at alpha level {alpha}")
-    least = need if op == ">=" else need + 1
     enough = np.ones(n.size, dtype=bool)  # DIFFERENCES_FROM_BENCHSTAT "too_few_samples..."
 
     tests = np.flatnonzero(is_cmp & ~exact)
@@ -942,7 +946,7 @@ def compare(
         n1, n2 = n[b], n[tests]
         res = _u_tests(cells.values, cells.start[b], n1, cells.start[tests], n2)
         p_value[tests] = res.p
-        enough[tests] = np.minimum(n1, n2) >= least
+        enough[tests] = np.minimum(n1, n2) >= _utest_least_samples(alpha)
         few = (res.p > alpha) & (n1 < need) & (n2 < need)
         cmp_warning[tests] = np.where(res.error, len(texts) - 2, np.where(few, len(texts) - 1, -1))
     exact_cmp = np.flatnonzero(is_cmp & exact)
