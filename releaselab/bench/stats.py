@@ -470,7 +470,12 @@ def _rank_block(
 
 def _run_lengths(run_starts: int, size: int) -> tuple[int, ...]:
     """The tie pattern (run lengths, in sorted order) of a _Ranks.run_starts bit mask."""
-    at = [0, *(j + 1 for j in range(size - 1) if run_starts >> j & 1), size]
+    at = [0]
+    while run_starts:  # one step per set bit (bit j: a run starts at position j + 1)
+        lowest = run_starts & -run_starts
+        at.append(lowest.bit_length())
+        run_starts ^= lowest
+    at.append(size)
     return tuple(b - a for a, b in itertools.pairwise(at))
 
 
