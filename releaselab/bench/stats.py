@@ -412,7 +412,8 @@ _RANK_BLOCK = 1 << 20
 
 class _Ranks(NamedTuple):
     """Per comparison, from its pooled sample sorted: 2*U1, how many runs of equal values, the
-    tie correction sum(t^3 - t), and (pooled size <= 64) which sorted positions start a run."""
+    tie correction sum(t^3 - t) (pooled size > 25: else no normal approximation reads it, 0),
+    and (pooled size <= 64) which sorted positions start a run."""
 
     two_u1: I64
     n_runs: I64
@@ -461,8 +462,9 @@ def _rank_block(
     two_r1 = np.where(order < k1, run_start + run_end + 1, 0).sum(axis=1)
     out.two_u1[rows] = two_r1 - n1[rows] * (n1[rows] + 1)
     out.n_runs[rows] = new_run.sum(axis=1)
-    run_len = (run_end - run_start).astype(np.float64)
-    out.tie_corr[rows] = np.where(new_run, run_len**3 - run_len, 0.0).sum(axis=1)
+    if size > TIES_EXACT_LIMIT:  # read by the normal approximation only: a side above 25
+        run_len = (run_end - run_start).astype(np.float64)
+        out.tie_corr[rows] = np.where(new_run, run_len**3 - run_len, 0.0).sum(axis=1)
     if 1 < size <= 64:
         bits = np.left_shift(np.uint64(1), np.arange(size - 1, dtype=np.uint64))
         out.run_starts[rows] = (new_run[:, 1:].astype(np.uint64) * bits).sum(axis=1)
@@ -607,13 +609,13 @@ def _enumerated_ps(  # noqa: PLR0917 - one (n1, N): its patterns, then its compa
     n1: int, size: int, bits: I64, upper: npt.NDArray[np.bool_], group: I64, thresholds: I64
 ) -> F64:
     """_exact_p by counting: every n1-subset's 2*rank sum for each tie pattern (one matrix
-    product, exact in floats: sums of small integers), sorted; then per comparison (pattern
-    `group`) how many are <= its threshold. The same count the DP's CDF holds."""
-    sums = np.sort(_doubled_midranks(bits, upper, size) @ _subsets(size, n1).T, axis=1)
-    width = size * (size + 1) + 1  # above any 2*rank sum: rows stay apart in one search
-    flat = (sums + (np.arange(bits.size) * width)[:, None]).ravel()
-    count = np.searchsorted(flat, thresholds + group * width, side="right") - group * sums.shape[1]
-    out: F64 = 2 * (count / math.comb(size, n1))
+    product, exact in floats: sums of small integers), their cumulative histogram per pattern,
+    read per comparison (pattern `group`) at its threshold. The same count the DP's CDF holds."""
+    sums = _doubled_midranks(bits, upper, size) @ _subsets(size, n1).T
+    width = size * (size + 1) + 1  # above any 2*rank sum: one histogram row per pattern
+    at = (sums + (np.arange(bits.size) * width)[:, None]).astype(np.int64).ravel()
+    below = np.cumsum(np.bincount(at, minlength=bits.size * width).reshape(-1, width), axis=1)
+    out: F64 = 2 * (below[group, thresholds] / math.comb(size, n1))
     return out
 
 
