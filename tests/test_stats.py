@@ -20,12 +20,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
 from devtools import gotools
 from releaselab.bench import benchfmt, stats
+from releaselab.core import gocmd
+from releaselab.core.gocmd import Toolchain
 
 DATA = Path(__file__).parent / "data" / "bench"
 
@@ -429,6 +431,71 @@ def test_one_sample_against_twenty_tied_is_not_significant(tmp_path: Path) -> No
     assert check_against_benchstat(text, "base", False, bs, mirrored) == 2
 
 
+def test_geomean_of_cancelling_ratios_has_benchstats_sign(tmp_path: Path) -> None:
+    """B/op 35 -> 36 and 36 -> 35: the ratios' logs cancel to -2**-54, whose exp benchstat (Go)
+    rounds to 1.0: `+0.00%`. NumPy's exp rounds it to 1 - 2**-53, which printed `-0.00%`."""
+    text = (
+        "go: base\nBenchmarkCopy 1 35 B/op\nBenchmarkCopy-2 1 36 B/op\nBenchmarkCopy-4 1 35 B/op\n"
+        "go: new\nBenchmarkCopy 1 36 B/op\nBenchmarkCopy-2 1 35 B/op\n"
+    )
+    bs = run_benchstat(text, tmp_path, "go")
+    assert bs.geomeans[("", "B/op", "new")].delta == "+0.00%"
+    mirrored = {"new": run_benchstat(text, tmp_path, "go@(new base)")}
+    assert check_against_benchstat(text, "base", False, bs, mirrored) == 5
+
+
+GO_LOG = r"""package main
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+)
+
+// Each line of the file os.Args[1] is a float64's bits in hex: print math.Log's bits.
+func main() {
+	f, err := os.Open(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	in := bufio.NewScanner(f)
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+	for in.Scan() {
+		b, err := strconv.ParseUint(in.Text(), 16, 64)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(out, "%016x\n", math.Float64bits(math.Log(math.Float64frombits(b))))
+	}
+}
+"""
+
+
+def test_go_log_is_gos_math_log_bit_for_bit(go_newest: Toolchain, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    xs = np.concatenate([
+        np.exp(rng.uniform(-700, 700, 20_000)),  # every exponent
+        1 + rng.normal(0, 1e-3, 20_000),  # ratios near 1
+        rng.integers(1, 200, 5_000) / rng.integers(1, 200, 5_000),
+        [2.0, 0.5, 1.0, 36 / 35, 35 / 36, 1e-310, 5e-324, math.nextafter(1, 0), math.sqrt(2) / 2],
+    ])  # fmt: skip
+    (tmp_path / "go.mod").write_text("module example.com/golog\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text(GO_LOG)
+    (tmp_path / "x.txt").write_text("".join(f"{b:016x}\n" for b in xs.view(np.uint64).tolist()))
+    gocmd.go(go_newest, ["build", "-o", "golog", "."], cwd=tmp_path, timeout=300)
+    res = gocmd.run_binary(
+        go_newest, tmp_path / "golog", ["x.txt"], cwd=tmp_path, timeout=60, gomaxprocs=1
+    )
+    want = np.array([int(v, 16) for v in res.stdout.split()], dtype=np.uint64)
+    got = stats.go_log(xs).view(np.uint64)
+    assert want.size == xs.size
+    assert (got == want).all(), xs[got != want][:5]
+    assert (np.log(xs).view(np.uint64) != want).any()  # what NumPy's log would have missed
+
+
 def test_saved_output_covers_every_case() -> None:
     warnings = (DATA / "lab.exact.warnings").read_text()
     assert "need >= 6 samples for confidence interval" in warnings
@@ -531,6 +598,48 @@ def test_meet_in_the_middle_p_is_bit_equal_to_the_whole_dp_at_25_samples(seed: i
     for cap in range(0, cum.size, 7):
         got = stats._exact_p(25, ties, cap, tied=True)
         assert got == 2 * float(cum[cap])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=8),  # tie runs of the pooled sample
+    st.integers(1, 8),
+    st.booleans(),
+    st.data(),
+)
+def test_counting_every_subset_gives_the_dps_p_bit_for_bit(
+    runs: list[int], n1: int, upper: bool, data: st.DataObject
+) -> None:
+    """Small samples count all C(N, n1) subsets (_enumerated_ps); the DP's CDF is the same."""
+    size = sum(runs)
+    n1 = min(n1, size - 1)
+    assume(math.comb(size, n1) <= stats._ENUMERATED_SUBSETS)  # where compare counts them
+    starts = list(itertools.accumulate(runs))[:-1]  # positions starting a run, after 0
+    bits = sum(1 << (j - 1) for j in starts) if len(runs) < size else 0  # 0: no ties
+    cap = n1 * (size + 1)
+    thresholds = np.array(data.draw(st.lists(st.integers(n1 * (n1 + 1), cap), min_size=1)))
+    got = stats._enumerated_ps(
+        n1, size, np.array([bits]), np.array([upper]), np.zeros(thresholds.size, np.int64),
+        thresholds,
+    )  # fmt: skip
+    cum = stats._rank_sum_cdf(n1, tuple(runs[::-1] if upper else runs))
+    assert got.tolist() == (2 * cum[np.minimum(thresholds, cum.size - 1)]).tolist()
+
+
+def test_compare_rows_follow_the_sort_of_keys_then_column_nulls_first() -> None:
+    """The order of sort([*keys, col]) (geomean and the report read it), for any key dtype."""
+    rng = np.random.default_rng(3)
+    rows = [
+        {"go": go, "gomaxprocs": gmp, "name": name, "unit": "ns/op", "value": float(v)}
+        for go in ("b", "a", None) for gmp in (10, 2, None, 1) for name in ("Z", "b", "B", "é")
+        for v in rng.integers(0, 9, 3)
+    ]  # fmt: skip
+    df = pl.DataFrame(rows).sample(fraction=1.0, shuffle=True, seed=1)
+    for frame in (df, df.with_columns(pl.col("gomaxprocs").cast(pl.String))):
+        res = stats.compare(frame, "a")
+        want = frame.select("go", "gomaxprocs", "name", "unit").unique()
+        want = want.sort("gomaxprocs", "name", "unit", "go")
+        assert res.select("go", "gomaxprocs", "name", "unit").equals(want)
 
 
 @pytest.mark.parametrize(("n1", "n2"), [(3, 3), (5, 8), (10, 10), (20, 30)])

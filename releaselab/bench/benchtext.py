@@ -87,17 +87,17 @@ _VALUES_SCHEMA = {_LINE: pl.Int64, _UNIT: pl.String, _VALUE: pl.Float64}
 
 def parse(text: str | bytes) -> BenchText:
     """Go benchmark text (bytes are UTF-8) -> BenchText; the same as `reference(text)`."""
-    if isinstance(text, bytes | bytearray | memoryview):
-        text = bytes(text).decode("utf-8")
-    raw = text.split("\n")
-    if raw and raw[-1] == "":
-        raw.pop()  # bufio.ScanLines: a final newline ends the last line, it starts none
-    lines = pl.DataFrame({_TEXT: _series(raw)}).with_row_index(_LINE, offset=1)
+    data = bytes(text) if isinstance(text, bytes | bytearray | memoryview) else None
+    if data is not None:
+        text = data.decode("utf-8")
+    assert isinstance(text, str)
+    raw = _Lines(text, data)
+    lines = pl.DataFrame({_TEXT: raw.series}).with_row_index(_LINE, offset=1)
     lines = lines.with_columns(pl.col(_LINE).cast(pl.Int64))
     crlf = "\r" in text
     if crlf:
         lines = lines.with_columns(pl.col(_TEXT).str.strip_suffix("\r"))
-    if crlf or not _all_plain(text):
+    if crlf or not (_all_plain_bytes(data) if data is not None else _all_plain(text)):
         plain = ~pl.col(_TEXT).str.contains(r"[^\t\x20-\x7e]")
     else:
         plain = pl.lit(value=True)
@@ -113,20 +113,51 @@ def parse(text: str | bytes) -> BenchText:
     fast, failed = _fast_results(fast_bench)
     config = _fast_config(candidates)
     slow_at = pl.concat([slow_lines, failed]).sort().to_numpy()
-    slow = _slow_records(raw, slow_at)
+    slow = _slow_records(raw.at(slow_at), slow_at)
     config = pl.concat([config, slow.config]).sort(_LINE) if slow.config.height else config
     pieces = [*fast, *(() if slow.pieces is None else (slow.pieces,))]
     frame = _long_frame(pieces, config)
     return BenchText(frame, slow.units, slow.errors)
 
 
-def _series(raw: list[str]) -> pl.Series:
-    """The lines as a String column; a line Polars cannot hold (a lone surrogate, which no
-    UTF-8 file decodes to) becomes a NUL, which is not plain: the line parser reads the raw."""
-    try:
-        return pl.Series(raw, dtype=pl.String)
-    except UnicodeEncodeError:
-        return pl.Series([_encodable(line) for line in raw], dtype=pl.String)
+_NEVER = b"\x1f"  # a byte benchmark text does not hold (else the lines are split another way)
+
+
+class _Lines:
+    """The text's lines, split as bufio.ScanLines does (a final newline ends the last line, it
+    starts none; a carriage return stays on): a String column, and the raw lines by number."""
+
+    def __init__(self, text: str, data: bytes | None = None) -> None:
+        self._raw: list[str] | None = None
+        if data is not None and b"\r" not in data and _NEVER not in data:
+            # The file's bytes through Polars' CSV reader with a separator that does not occur:
+            # one line per row, split in parallel (no quoting; a blank line is a null). It
+            # drops the \r of \r\n, so only for text without one.
+            self.series = pl.read_csv(
+                data, has_header=False, separator=_NEVER.decode(), quote_char=None,
+                schema={_TEXT: pl.String}, raise_if_empty=False,
+            )[_TEXT].fill_null("")  # fmt: skip
+            return
+        try:
+            lines = pl.Series([text], dtype=pl.String).str.split("\n").explode()
+        except UnicodeEncodeError:
+            # A lone surrogate (no UTF-8 file decodes to one) Polars cannot hold: that line
+            # becomes a NUL, which is not plain, and the line parser reads the raw line.
+            self._raw = text.split("\n")
+            if self._raw[-1] == "":
+                self._raw.pop()
+            lines = pl.Series([_encodable(line) for line in self._raw], dtype=pl.String)
+        else:
+            if text == "" or text.endswith("\n"):
+                lines = lines.head(lines.len() - 1)
+        self.series = lines
+
+    def at(self, numbers: np.ndarray) -> list[str]:
+        """The raw lines at these 1-based numbers."""
+        if self._raw is not None:
+            return [self._raw[i - 1] for i in numbers.tolist()]
+        out: list[str] = self.series.gather(numbers - 1).to_list()
+        return out
 
 
 def _encodable(line: str) -> str:
@@ -137,6 +168,11 @@ def _encodable(line: str) -> str:
     return line
 
 
+def _all_plain_bytes(data: bytes) -> bool:
+    """Whether every byte is printable ASCII, tab or newline (one C pass: translate)."""
+    return not data.translate(None, _PLAIN_BYTES + b"\n")
+
+
 def _all_plain(text: str) -> bool:
     """Whether every byte is printable ASCII, tab or newline (one C pass: translate)."""
     if not text.isascii():
@@ -145,64 +181,64 @@ def _all_plain(text: str) -> bool:
 
 
 def _fast_results(bench: pl.DataFrame) -> tuple[list[_Pieces], pl.Series]:
-    """Result lines of plain text -> pieces (one per field count) and the lines left over."""
-    df = bench.select(_LINE, pl.col(_TEXT).str.replace_all("\t", " ", literal=True))
-    if df[_TEXT].str.contains("  ", literal=True).any():  # go test pads; generated text may not
-        df = df.with_columns(pl.col(_TEXT).str.replace_all("  +", " "))
-    df = df.with_columns(pl.col(_TEXT).str.strip_chars_end(" "))
-    df = df.with_columns(pl.col(_TEXT).str.count_matches(" ", literal=True).alias("nsp"))
+    """Result lines of plain text -> one piece, and the lines left over for the line parser:
+    not "name iterations (value unit)...", or with a number the casts do not read.
+
+    Fields as str.split() finds them on an ASCII line: split on every space and tab (all lines'
+    fields in one column) and drop the empty ones, so runs of blanks cost nothing extra."""
+    none = pl.Series(_LINE, [], dtype=pl.Int64)
+    if bench.height == 0:
+        return [], none
+    parts = bench[_TEXT].str.replace_all("\t", " ", literal=True).str.split(" ")
+    fields = parts.explode()
+    count = parts.list.len().to_numpy().astype(np.int64)
+    blank = fields.str.len_bytes() == 0
+    if blank.any():  # go test pads with spaces; generated text may not
+        fields = fields.filter(~blank)
+        count -= parts.list.count_matches("").to_numpy().astype(np.int64)
+    first = np.cumsum(count) - count  # each line's first field
     # nf fields: name, iterations, then value/unit pairs (nf even, >= 4).
-    good_shape = (pl.col("nsp") >= 3) & (pl.col("nsp") % 2 == 1)
-    left = [df.filter(~good_shape)[_LINE]]
-    pieces: list[_Pieces] = []
-    shaped = df.filter(good_shape)
-    for nsp in sorted(shaped["nsp"].unique().to_list()):
-        group = shaped if shaped["nsp"].n_unique() == 1 else shaped.filter(pl.col("nsp") == nsp)
-        piece, bad = _fast_group(group, nsp + 1)
-        pieces.append(piece)
-        left.append(bad)
-    return pieces, pl.concat(left)
-
-
-def _fast_group(group: pl.DataFrame, nf: int) -> tuple[_Pieces, pl.Series]:
-    """Result lines of one field count -> a piece, and the lines whose numbers do not cast."""
-    fields = group[_TEXT].str.split_exact(" ", nf - 1).struct.unnest()
-    cols = fields.columns
-    n_pairs = (nf - 2) // 2
-    values = [fields[cols[2 + 2 * j]].cast(pl.Float64, strict=False) for j in range(n_pairs)]
-    units = [fields[cols[3 + 2 * j]] for j in range(n_pairs)]
+    at = np.flatnonzero((count >= 4) & (count % 2 == 0))
+    pairs = (count[at] - 2) // 2
+    value_at = _value_fields(first[at], pairs)
+    values = fields.gather(value_at).cast(pl.Float64, strict=False)
+    iters = fields.gather(first[at] + 1).cast(pl.Int64, strict=False)
+    # A number the casts do not read: the whole line goes to the line parser (its message).
+    if values.has_nulls() or iters.has_nulls():
+        of_value = np.repeat(np.arange(at.size), pairs)
+        failed = np.bincount(of_value, weights=values.is_null().to_numpy(), minlength=at.size)
+        bad = iters.is_null().to_numpy() | (failed > 0)
+        keep = ~bad[of_value]
+        value_at, values = value_at[keep], values.filter(keep)
+        iters = iters.filter(~bad)
+        at, pairs = at[~bad], pairs[~bad]
+    line = bench[_LINE].to_numpy()
     results = pl.DataFrame(
         {
-            _LINE: group[_LINE],
-            _FULL: fields[cols[0]].str.slice(9),
-            _ITERS: fields[cols[1]].cast(pl.Int64, strict=False),
-            _NVALS: pl.repeat(n_pairs, group.height, dtype=pl.Int64, eager=True),
-        }
-    )
-    ok = results[_ITERS].is_not_null()
-    for v in values:
-        ok &= v.is_not_null()
-    if not ok.all():
-        bad = results.filter(~ok)[_LINE]
-        keep = ok.to_numpy()
-        results = results.filter(ok)
-        values = [v.filter(keep) for v in values]
-        units = [u.filter(keep) for u in units]
-    else:
-        bad = pl.Series(_LINE, [], dtype=pl.Int64)
-    n = results.height
-    # Row-major order (line, then position): gather from the column-major concatenation.
-    order = (np.arange(n_pairs)[None, :] * n + np.arange(n)[:, None]).ravel()
-    flat_values = np.column_stack([v.to_numpy() for v in values]).ravel() if n else np.empty(0)
-    long = pl.DataFrame(
-        {
-            _LINE: results[_LINE].to_numpy().repeat(n_pairs),
-            _UNIT: pl.concat(units).gather(order) if n else pl.Series([], dtype=pl.String),
-            _VALUE: pl.Series(flat_values, dtype=pl.Float64),
+            _LINE: line[at],
+            _FULL: fields.gather(first[at]).str.slice(9),
+            _ITERS: iters,
+            _NVALS: pairs,
         },
+        schema=_RESULTS_SCHEMA,
+    )
+    long = pl.DataFrame(
+        {_LINE: np.repeat(line[at], pairs), _UNIT: fields.gather(value_at + 1), _VALUE: values},
         schema=_VALUES_SCHEMA,
     )
-    return _Pieces(results, long), bad
+    left = np.setdiff1d(np.arange(bench.height), at, assume_unique=True)
+    return [_Pieces(results, long)], pl.Series(_LINE, line[left], dtype=pl.Int64)
+
+
+def _value_fields(first: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Positions of the values (fields 2, 4, ... of each line) among all fields, line by line."""
+    if pairs.size and (pairs == pairs[0]).all():  # the usual case: one shape for every line
+        same: np.ndarray = (first[:, None] + 2 + 2 * np.arange(pairs[0])).ravel()
+        return same
+    starts = np.cumsum(pairs) - pairs
+    nth = np.arange(pairs.sum()) - np.repeat(starts, pairs)
+    out: np.ndarray = np.repeat(first + 2, pairs) + 2 * nth
+    return out
 
 
 def _fast_config(candidates: pl.DataFrame) -> pl.DataFrame:
@@ -221,12 +257,12 @@ class _Slow(NamedTuple):
 
 
 def _slow_records(raw: Sequence[str], at: np.ndarray) -> _Slow:
-    """The lines at these (1-based, ascending) numbers, through the line parser."""
+    """These raw lines (one "\r" still on: benchfmt drops it as it does for the whole text),
+    numbered `at` (1-based, ascending), through the line parser."""
     if not at.size:
         return _Slow(None, _empty_config(), (), ())
     line_of = at.tolist()
-    # The raw lines (one "\r" still on): benchfmt drops it as it does for the whole text.
-    recs = benchfmt.parse([raw[i - 1] for i in line_of])
+    recs = benchfmt.parse(raw)
     results: list[tuple[int, str, int, int]] = []
     values: list[tuple[int, str, float]] = []
     config: list[tuple[int, str, str]] = []

@@ -284,9 +284,13 @@ def too_few_samples(n1: int, n2: int, alpha: float = ALPHA) -> bool:
     """Either sample is below benchmath's "need >= N samples to detect a difference" (N = 4 at
     alpha 0.05): such a Mann-Whitney comparison is never a difference (DIFFERENCES_FROM_BENCHSTAT).
     """
+    return min(n1, n2) < _utest_least_samples(alpha)
+
+
+def _utest_least_samples(alpha: float) -> int:
+    """The fewest samples per side that can reach alpha (too_few_samples)."""
     op, need = _utest_min_samples(alpha)
-    least = need if op == ">=" else need + 1
-    return min(n1, n2) < least
+    return need if op == ">=" else need + 1
 
 
 @lru_cache(maxsize=65536)
@@ -402,37 +406,95 @@ class _UTest(NamedTuple):
     error: npt.NDArray[np.bool_]  # all values equal: benchmath reports p = 1 and a warning
 
 
-def _u_tests(
-    values: F64, cmp_id: I64, side1: npt.NDArray[np.bool_], *, n_cmp: int, n1: I64, n2: I64
-) -> _UTest:
+# How many pooled values one block of _rank_blocks holds (bounds its temporary arrays).
+_RANK_BLOCK = 1 << 20
+
+
+class _Ranks(NamedTuple):
+    """Per comparison, from its pooled sample sorted: 2*U1, how many runs of equal values, the
+    tie correction sum(t^3 - t) (pooled size > 25: else no normal approximation reads it, 0),
+    and (pooled size <= 64) which sorted positions start a run."""
+
+    two_u1: I64
+    n_runs: I64
+    tie_corr: F64
+    run_starts: npt.NDArray[np.uint64]  # bit j: position j + 1 starts a run (position 0 always)
+
+
+def _rank_blocks(values: F64, start1: I64, n1: I64, start2: I64, n2: I64) -> _Ranks:
+    """Mid-ranks of every comparison's pooled sample, one (comparisons x pooled size) matrix per
+    pooled size: a row sort each instead of one sort of everything (rows are a few dozen)."""
+    n_cmp = n1.size
+    big_n = n1 + n2
+    out = _Ranks(
+        np.zeros(n_cmp, np.int64), np.zeros(n_cmp, np.int64), np.zeros(n_cmp),
+        np.zeros(n_cmp, np.uint64),
+    )  # fmt: skip
+    sizes, size_of = _sizes(big_n)
+    by_size = np.argsort(size_of, kind="stable")
+    bounds = np.searchsorted(size_of[by_size], np.arange(sizes.size + 1)).tolist()
+    for g, size in enumerate(sizes.tolist()):
+        rows_all = by_size[bounds[g] : bounds[g + 1]]
+        step = max(1, _RANK_BLOCK // max(size, 1))
+        for lo in range(0, rows_all.size, step):
+            _rank_block(values, rows_all[lo : lo + step], size, (start1, n1, start2), out)
+    return out
+
+
+def _rank_block(
+    values: F64, rows: I64, size: int, where: tuple[I64, I64, I64], out: _Ranks
+) -> None:
+    """Fill `out` at these comparisons, whose pooled samples all hold `size` values."""
+    start1, n1, start2 = where
+    j = np.arange(size)
+    k1 = n1[rows][:, None]
+    idx = np.where(j < k1, start1[rows][:, None] + j, start2[rows][:, None] + (j - k1))
+    pooled = values[idx]
+    order = np.argsort(pooled, axis=1, kind="stable")
+    ranked = np.take_along_axis(pooled, order, axis=1)
+    new_run = np.ones(ranked.shape, dtype=bool)
+    new_run[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+    last = np.ones(ranked.shape, dtype=bool)  # the last position of its run
+    last[:, :-1] = new_run[:, 1:]
+    # Each position's run is [run_start, run_end): 2 * mid-rank = run_start + run_end + 1.
+    run_start = np.maximum.accumulate(np.where(new_run, j, 0), axis=1)
+    run_end = np.minimum.accumulate(np.where(last, j + 1, size)[:, ::-1], axis=1)[:, ::-1]
+    two_r1 = np.where(order < k1, run_start + run_end + 1, 0).sum(axis=1)
+    out.two_u1[rows] = two_r1 - n1[rows] * (n1[rows] + 1)
+    out.n_runs[rows] = new_run.sum(axis=1)
+    if size > TIES_EXACT_LIMIT:  # read by the normal approximation only: a side above 25
+        run_len = (run_end - run_start).astype(np.float64)
+        out.tie_corr[rows] = np.where(new_run, run_len**3 - run_len, 0.0).sum(axis=1)
+    if 1 < size <= 64:
+        bits = np.left_shift(np.uint64(1), np.arange(size - 1, dtype=np.uint64))
+        out.run_starts[rows] = (new_run[:, 1:].astype(np.uint64) * bits).sum(axis=1)
+
+
+def _run_lengths(run_starts: int, size: int) -> tuple[int, ...]:
+    """The tie pattern (run lengths, in sorted order) of a _Ranks.run_starts bit mask."""
+    at = [0]
+    while run_starts:  # one step per set bit (bit j: a run starts at position j + 1)
+        lowest = run_starts & -run_starts
+        at.append(lowest.bit_length())
+        run_starts ^= lowest
+    at.append(size)
+    return tuple(b - a for a, b in itertools.pairwise(at))
+
+
+def _u_tests(values: F64, start1: I64, n1: I64, start2: I64, n2: I64) -> _UTest:
     """Two-sided Mann-Whitney U p-values for many comparisons at once (benchmath's rules).
 
-    `values` hold both samples of every comparison; `cmp_id` says which comparison, `side1`
-    whether the value belongs to the baseline (first) sample.
+    Comparison i is sample 1 = values[start1[i] : start1[i] + n1[i]] (the baseline) against
+    sample 2 = values[start2[i] : start2[i] + n2[i]].
     """
-    order = np.lexsort((values, cmp_id))
-    v, c, s1 = values[order], cmp_id[order], side1[order]
-    m = v.size
-    new_run = np.ones(m, dtype=bool)
-    if m > 1:
-        new_run[1:] = (c[1:] != c[:-1]) | (v[1:] != v[:-1])
-    run_starts = np.flatnonzero(new_run)
-    run_len = np.diff(np.append(run_starts, m))
-    run_cmp = c[run_starts]
-    cmp_start = np.searchsorted(c, np.arange(n_cmp), side="left")
-    pos0 = run_starts - cmp_start[run_cmp]  # 0-based position of each run within its test
-    two_rank = 2 * pos0 + run_len + 1  # 2 * mid-rank, exact in integers
-    run_id = np.cumsum(new_run) - 1
-    two_r1 = np.bincount(c, weights=np.where(s1, two_rank[run_id], 0), minlength=n_cmp)
-    two_u1 = np.rint(two_r1).astype(np.int64) - n1 * (n1 + 1)
+    n_cmp = n1.size
+    ranks = _rank_blocks(values, start1, n1, start2, n2)
+    two_u1 = ranks.two_u1
     two_u2 = 2 * n1 * n2 - two_u1
     two_usmall = np.minimum(two_u1, two_u2)
-    n_runs = np.bincount(run_cmp, minlength=n_cmp)
-    has_ties = np.bincount(run_cmp, weights=run_len > 1, minlength=n_cmp) > 0
-    tie_corr = np.bincount(
-        run_cmp, weights=run_len.astype(np.float64) ** 3 - run_len, minlength=n_cmp
-    )
-    error = n_runs == 1
+    big_n = n1 + n2
+    has_ties = ranks.n_runs < big_n
+    error = ranks.n_runs == 1
 
     exact = np.where(
         has_ties,
@@ -445,8 +507,10 @@ def _u_tests(
     approx = ~exact & ~error
     if approx.any():
         nn1, nn2 = n1[approx].astype(np.float64), n2[approx].astype(np.float64)
-        big_n = nn1 + nn2
-        sigma = np.sqrt(nn1 * nn2 * ((big_n + 1) - tie_corr[approx] / (big_n * (big_n - 1))) / 12)
+        n_all = nn1 + nn2
+        sigma = np.sqrt(
+            nn1 * nn2 * ((n_all + 1) - ranks.tie_corr[approx] / (n_all * (n_all - 1))) / 12
+        )
         numer = two_u1[approx] / 2 - nn1 * nn2 / 2
         numer = numer - np.sign(numer) * 0.5
         z = numer / sigma
@@ -459,24 +523,109 @@ def _u_tests(
         error[np.flatnonzero(approx)[bad]] = True
         p[approx] = p_approx
 
-    # Exact distribution: no ties -> one cached CDF per (n1, N); ties -> a count per threshold.
-    # The tail the observation is in: P(U1 <= U1) when U1 < U2, else P(U1 >= U1), which is the
-    # lower tail of sample 1's U under mirrored ranks (r -> N+1-r: the tie runs reversed), read
-    # at U2 (DIFFERENCES_FROM_BENCHSTAT "tied_exact_tail"; without ties both are the same).
+    # Exact distribution, read once per distinct (n1, tie pattern, tail): a comparison's p is
+    # 2 * P(2*R1 <= threshold) (_exact_p). The tail the observation is in: P(U1 <= U1) when
+    # U1 < U2, else P(U1 >= U1), which is the lower tail of sample 1's U under mirrored ranks
+    # (r -> N+1-r: the tie runs reversed), read at U2 (DIFFERENCES_FROM_BENCHSTAT
+    # "tied_exact_tail"; without ties both are the same).
     todo = np.flatnonzero(exact & ~error & (two_u1 != two_u2))
     if todo.size:
-        run_bounds = np.searchsorted(run_cmp, np.arange(n_cmp + 1), side="left")
+        # One integer per (tie pattern, N, n1, tail): a pattern is tied only up to N = 50
+        # (TIES_EXACT_LIMIT), so its run starts take <= 49 bits; exact N <= 100, n1 <= 50.
+        pattern = np.where(has_ties, ranks.run_starts, np.uint64(0)).astype(np.int64)
+        upper = (two_u1 > two_u2) & has_ties  # without ties the mirror is the same pattern
+        group_of = ((pattern * 128 + big_n) * 64 + n1) * 2 + upper
         threshold = two_usmall + n1 * (n1 + 1)  # as 2*R1
-        for i in todo.tolist():
-            k1 = int(n1[i])
-            if has_ties[i]:
-                ties = tuple(run_len[run_bounds[i] : run_bounds[i + 1]].tolist())
-            else:
-                ties = (1,) * (k1 + int(n2[i]))
-            p[i] = _exact_p(k1, ties, int(threshold[i]), tied=bool(has_ties[i]),
-                            upper=bool(two_u1[i] > two_u2[i]))  # fmt: skip
+        p[todo] = _exact_tails(group_of[todo], threshold[todo])
     # Doubling a one-sided p can pass 1 (DIFFERENCES_FROM_BENCHSTAT "p_clamped_to_1").
     return _UTest(np.minimum(p, 1.0), error)
+
+
+def _exact_tails(group_of: I64, threshold: I64) -> F64:
+    """_exact_p of many comparisons: group_of packs (tie pattern bits, N, n1, upper tail)."""
+    p = np.empty(group_of.size)
+    groups, which = np.unique(group_of, return_inverse=True)
+    which = which.ravel()
+    up, k1s = (groups & 1).astype(bool), (groups >> 1) & 63
+    sizes, bits = (groups >> 7) & 127, groups >> 14
+    # Few subsets: count them all, every pattern of one (n1, N) at once.
+    pairs = {(k, n) for k, n in zip(k1s.tolist(), sizes.tolist(), strict=True)}
+    few = {kn for kn in pairs if math.comb(kn[1], kn[0]) <= _ENUMERATED_SUBSETS}
+    counted = np.zeros(groups.size, dtype=bool)
+    for k1, size in sorted(few):
+        sel = np.flatnonzero((k1s == k1) & (sizes == size))
+        counted[sel] = True
+        local = np.full(groups.size, -1)
+        local[sel] = np.arange(sel.size)
+        mine = local[which] >= 0
+        p[mine] = _enumerated_ps(k1, size, bits[sel], up[sel], local[which[mine]], threshold[mine])
+    # The rest: one tie pattern at a time (cached DPs).
+    by_group = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[by_group], np.arange(groups.size + 1))
+    for g in np.flatnonzero(~counted).tolist():
+        at = by_group[bounds[g] : bounds[g + 1]]
+        k1, size, g_bits = int(k1s[g]), int(sizes[g]), int(bits[g])
+        ties = _run_lengths(g_bits, size) if g_bits else (1,) * size
+        p[at] = _exact_ps(k1, ties[::-1] if up[g] else ties, threshold[at], tied=g_bits != 0)
+    return p
+
+
+# Up to this many n1-subsets of the pooled sample, the exact tail is counted over all of them
+# (one matrix product for every tie pattern of one (n1, N)) instead of a DP per pattern.
+_ENUMERATED_SUBSETS = 4096
+
+
+@cache
+def _subsets(size: int, n1: int) -> F64:
+    """Every n1-subset of `size` positions, one row of 0/1 each (read-only)."""
+    combos = np.array(list(itertools.combinations(range(size), n1)), dtype=np.int64)
+    rows = np.zeros((combos.shape[0], size))
+    np.put_along_axis(rows, combos.reshape(combos.shape[0], n1), 1.0, axis=1)
+    rows.flags.writeable = False
+    return rows
+
+
+def _doubled_midranks(bits: I64, upper: npt.NDArray[np.bool_], size: int) -> F64:
+    """2 * mid-rank of every sorted position of each tie pattern (_Ranks.run_starts bits; 0: no
+    ties), mirrored (the runs reversed) where `upper`."""
+    j = np.arange(size)
+    new_run = np.ones((bits.size, size), dtype=bool)
+    shifts = np.arange(size - 1, dtype=np.uint64)
+    starts = (bits.astype(np.uint64)[:, None] >> shifts) & np.uint64(1)
+    new_run[:, 1:] = (starts == 1) | (bits == 0)[:, None]
+    last = np.ones_like(new_run)  # the last position of its run
+    last[:, :-1] = new_run[:, 1:]
+    new_run, last = (
+        np.where(upper[:, None], last[:, ::-1], new_run),
+        np.where(upper[:, None], new_run[:, ::-1], last),
+    )
+    run_start = np.maximum.accumulate(np.where(new_run, j, 0), axis=1)
+    run_end = np.minimum.accumulate(np.where(last, j + 1, size)[:, ::-1], axis=1)[:, ::-1]
+    out: F64 = (run_start + run_end + 1).astype(np.float64)
+    return out
+
+
+def _enumerated_ps(  # noqa: PLR0917 - one (n1, N): its patterns, then its comparisons
+    n1: int, size: int, bits: I64, upper: npt.NDArray[np.bool_], group: I64, thresholds: I64
+) -> F64:
+    """_exact_p by counting: every n1-subset's 2*rank sum for each tie pattern (one matrix
+    product, exact in floats: sums of small integers), their cumulative histogram per pattern,
+    read per comparison (pattern `group`) at its threshold. The same count the DP's CDF holds."""
+    sums = _doubled_midranks(bits, upper, size) @ _subsets(size, n1).T
+    width = size * (size + 1) + 1  # above any 2*rank sum: one histogram row per pattern
+    at = (sums + (np.arange(bits.size) * width)[:, None]).astype(np.int64).ravel()
+    below = np.cumsum(np.bincount(at, minlength=bits.size * width).reshape(-1, width), axis=1)
+    out: F64 = 2 * (below[group, thresholds] / math.comb(size, n1))
+    return out
+
+
+def _exact_ps(n1: int, ties: tuple[int, ...], thresholds: I64, *, tied: bool) -> F64:
+    """_exact_p for one tie pattern (already mirrored for the upper tail) at many thresholds."""
+    big_n = sum(ties)
+    if tied and big_n > _MEET_IN_THE_MIDDLE_N:
+        return np.array([_exact_p(n1, ties, int(t), tied=True) for t in thresholds.tolist()])
+    cum = _rank_sum_cdf(n1, ties)
+    return 2 * cum[np.minimum(thresholds, cum.size - 1)]
 
 
 def _exact_p(
@@ -499,16 +648,8 @@ def mann_whitney_p(x1: Sequence[float], x2: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value for one pair of samples (1.0 if all equal): benchmath's,
     with the tail and clamp of DIFFERENCES_FROM_BENCHSTAT."""
     values = np.asarray([*x1, *x2], dtype=np.float64)
-    side1 = np.zeros(values.size, dtype=bool)
-    side1[: len(x1)] = True
-    res = _u_tests(
-        values,
-        np.zeros(values.size, dtype=np.int64),
-        side1,
-        n_cmp=1,
-        n1=np.array([len(x1)], dtype=np.int64),
-        n2=np.array([len(x2)], dtype=np.int64),
-    )
+    n1, n2 = np.array([len(x1)]), np.array([len(x2)])
+    res = _u_tests(values, np.zeros(1, np.int64), n1, n1, n2)  # sample 2 starts after sample 1
     return float(res.p[0])
 
 
@@ -530,15 +671,112 @@ def holm(p: F64) -> F64:
 _KEYS = ("gomaxprocs", "name", "unit")
 
 
-def _cells(df: pl.DataFrame, col: str, keys: Sequence[str]) -> pl.DataFrame:
-    """One row per (col, keys) cell with its values sorted ascending."""
-    return (
-        df.select([col, *keys, pl.col("value").cast(pl.Float64)])
-        .group_by([col, *keys])
-        .agg(pl.col("value").sort())
-        .with_columns(pl.col("value").list.len().alias("n"))
-        .sort([*keys, col])
-    )
+class _Cells(NamedTuple):
+    """Every (col, keys) cell of a long frame, in the order of `sort([*keys, col])`.
+
+    Cell i holds values[start[i] : start[i] + n[i]], ascending. key[i] (ascending) numbers the
+    cell: key // n_col numbers its keys, key % n_col is the rank of its col value in col_values.
+    """
+
+    frame: pl.DataFrame  # one row per cell: col, then the keys, as in the input
+    key: I64
+    n_col: int
+    col_values: pl.Series  # the distinct col values, sorted (a null first)
+    n: I64
+    start: I64
+    values: F64
+
+
+def _codes(s: pl.Series) -> tuple[I64, pl.Series]:
+    """Each value's rank among the column's distinct values (0-based, a null first, as
+    DataFrame.sort orders them) and those values: a sort of the few distinct values and a
+    lookup, not a sort of every row; on runs of equal values (a long frame repeats its keys
+    row after row) once per run."""
+    if 2 * _runs(s.head(4096)) < min(s.len(), 4096):  # runs, judged by the first rows
+        runs = s.rle().struct.unnest()
+        if 2 * runs.height < s.len():
+            codes, distinct = _codes(runs["value"])
+            return np.repeat(codes, runs["len"].to_numpy()), distinct
+    distinct = s.unique().sort()
+    if s.dtype == pl.String:
+        physical = s.cast(pl.Enum(distinct.drop_nulls())).to_physical()
+    else:
+        physical = s.rank("dense") - 1
+    codes = physical.to_numpy()
+    if distinct.null_count():
+        codes = np.where(physical.is_null().to_numpy(), 0, codes + 1)
+    return codes.astype(np.int64), distinct
+
+
+def _runs(s: pl.Series) -> int:
+    """How many runs of equal values."""
+    return 0 if s.is_empty() else int(s.rle_id()[-1]) + 1
+
+
+def _sizes(n: I64) -> tuple[I64, I64]:
+    """np.unique(n, return_inverse=True) for small non-negative integers, by counting."""
+    if n.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sizes = np.flatnonzero(np.bincount(n))
+    index = np.zeros(int(sizes[-1]) + 1, dtype=np.int64)
+    index[sizes] = np.arange(sizes.size)
+    return sizes, index[n]
+
+
+def _stable_order(key: I64, bound: int) -> I64:
+    """argsort(key, kind="stable") for 0 <= key < bound: NumPy radix-sorts 16-bit integers, so
+    one or two passes of 16-bit digits instead of a comparison sort of a million keys."""
+    if bound <= 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    if bound <= 1 << 32:
+        low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+        high = (key[low] >> 16).astype(np.uint16)
+        return low[np.argsort(high, kind="stable")]
+    return np.argsort(key, kind="stable")
+
+
+def _cells(df: pl.DataFrame, col: str, keys: Sequence[str]) -> _Cells:
+    """Group a long frame into cells: integer codes of the key columns, one stable integer sort,
+    then each cell's values sorted in place (one row sort per distinct cell size)."""
+    key = np.zeros(df.height, dtype=np.int64)
+    bound = 1
+    for c in keys:
+        codes, distinct = _codes(df[c])
+        if bound * distinct.len() > 1 << 32:  # renumber densely: radix sort stays two passes
+            _, key = np.unique(key, return_inverse=True)
+            bound = int(key.max()) + 1
+        key = key * distinct.len() + codes
+        bound *= distinct.len()
+    codes, col_values = _codes(df[col])
+    n_col = max(col_values.len(), 1)
+    key = key * n_col + codes
+    order = _stable_order(key, bound * n_col)
+    key = key[order]
+    values: F64 = df["value"].cast(pl.Float64).to_numpy()[order].astype(np.float64)
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    start = np.flatnonzero(first)
+    n = np.diff(np.append(start, key.size))
+    _sort_cells(values, start, n)
+    frame = df.select(col, *keys)[order[start]]
+    return _Cells(frame, key[start], n_col, col_values, n, start, values)
+
+
+def _sort_cells(values: F64, start: I64, n: I64) -> None:
+    """Sort each cell's values in place; stable, as Polars' sort (-0.0 and 0.0 keep order)."""
+    for size in _sizes(n)[0].tolist():
+        if size > 1:
+            at = start[n == size][:, None] + np.arange(size)
+            values[at] = np.sort(values[at], axis=1, kind="stable")
+
+
+class _Summary(NamedTuple):
+    center: F64
+    ci_low: F64  # NaN: unbounded
+    ci_high: F64
+    exact: npt.NDArray[np.bool_]
+    warning: I64  # the cell's summary warning: an index into `texts`, -1 for none
+    texts: list[str]
 
 
 def summarize(
@@ -551,26 +789,48 @@ def summarize(
 ) -> pl.DataFrame:
     """Center, confidence interval and warnings for every (col, keys) cell of a long frame."""
     cells = _cells(df, col, keys)
-    return _summarize_cells(cells, exact_units, confidence).drop("value")
+    s = _summarize_cells(cells, exact_units, confidence)
+    return cells.frame.with_columns(
+        pl.Series("n", cells.n, dtype=pl.UInt32),
+        pl.Series("center", s.center),
+        pl.Series("ci_low", s.ci_low).fill_nan(None),
+        pl.Series("ci_high", s.ci_high).fill_nan(None),
+        _assumptions(s.exact),
+        _warning_lists("warnings", s.texts, s.warning),
+    )
 
 
-def _string_lists(name: str, values: list[list[str]]) -> pl.Series:
-    """A list<string> column from Python lists. Through Arrow: pl.Series(values, dtype=...)
-    builds one small Series per row (0.8 s per 166k cells), Arrow takes 0.06 s."""
-    import pyarrow as pa  # noqa: PLC0415 - only compare() needs it
-
-    arr = pa.array(values, type=pa.list_(pa.large_string()))
-    return pl.Series(name, arr, dtype=pl.List(pl.String))
+def _assumptions(exact: npt.NDArray[np.bool_]) -> pl.Series:
+    """The `assumption` column (a gather: NumPy strings cost a Python object each)."""
+    return pl.Series("assumption", ["nothing", "exact"]).gather(exact.astype(np.int64))
 
 
-def _summarize_cells(
-    cells: pl.DataFrame, exact_units: Collection[str], confidence: float
-) -> pl.DataFrame:
-    n: I64 = cells["n"].to_numpy().astype(np.int64)
-    flat: F64 = cells["value"].explode().to_numpy().astype(np.float64)
-    start = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(np.int64)
+def _warning_lists(name: str, texts: Sequence[str], *per_row: I64) -> pl.Series:
+    """A list<string> column: row i lists texts[w[i]] for each w in per_row, skipping w[i] < 0.
+
+    Few rows differ (no warning, or the same one): one list per distinct combination, then a
+    gather. Built row by row, a list column costs a Series per row."""
+    rows = per_row[0].size if per_row else 0
+    combined = np.zeros(rows, dtype=np.int64)
+    for w in per_row:
+        combined = combined * (len(texts) + 1) + (w + 1)
+    distinct, which = np.unique(combined, return_inverse=True)
+    lists = []
+    for c in distinct.tolist():
+        digits = []
+        for _ in per_row:
+            c, d = divmod(c, len(texts) + 1)  # noqa: PLW2901 - its digits, last first
+            digits.append(d)
+        lists.append([texts[d - 1] for d in reversed(digits) if d])
+    return pl.Series(name, lists, dtype=pl.List(pl.String)).gather(which.ravel())
+
+
+def _summarize_cells(cells: _Cells, exact_units: Collection[str], confidence: float) -> _Summary:
+    n = cells.n
+    flat = cells.values
+    start = cells.start
     last = start + n - 1
-    exact = cells["unit"].is_in(list(exact_units)).to_numpy()
+    exact = cells.frame["unit"].is_in(list(exact_units)).to_numpy()
 
     # Median as moremath's R8 quantile: same float operations as Go, so identical bits.
     pos = 1 / 3.0 + 0.5 * (n + 1 / 3.0)
@@ -582,10 +842,13 @@ def _summarize_cells(
         k <= 0, flat[start], np.where(k >= n, flat[last], lo_v + frac * (hi_v - lo_v))
     )
 
-    uniq = np.unique(n)
-    orders = {int(u): median_ci_orders(int(u), confidence) for u in uniq}
-    lo_ord = np.array([orders[int(u)][0] for u in n], dtype=np.int64)
-    hi_ord = np.array([orders[int(u)][1] for u in n], dtype=np.int64)
+    # The CI's order statistics depend on n only: look them up per distinct n.
+    sizes, size_of = _sizes(n)
+    orders = np.array(
+        [median_ci_orders(u, confidence)[:2] for u in sizes.tolist()], dtype=np.int64
+    ).reshape(-1, 2)
+    lo_ord, hi_ord = orders[size_of, 0], orders[size_of, 1]
+    bounded = (lo_ord >= 1) & (hi_ord <= n)
     ci_low = np.where(lo_ord >= 1, flat[start + np.maximum(lo_ord - 1, 0)], np.nan)
     ci_high = np.where(hi_ord <= n, flat[start + np.minimum(hi_ord - 1, n - 1)], np.nan)
 
@@ -601,30 +864,22 @@ def _summarize_cells(
     ci_warning = (
         f"need {_ci_min_samples(confidence)} samples for confidence interval at level {confidence}"
     )
-    warnings: list[list[str]] = []
-    for ex, s, e, lo, hi, cnt in zip(
-        exact.tolist(), start.tolist(), last.tolist(), lo_ord.tolist(), hi_ord.tolist(),
-        n.tolist(), strict=True,
-    ):  # fmt: skip
-        if ex:
-            lo_v_, hi_v_ = float(flat[s]), float(flat[e])
-            warnings.append(
-                []
-                if lo_v_ == hi_v_
-                else [
-                    "exact distribution expected, but values range from "
-                    f"{go_float(lo_v_)} to {go_float(hi_v_)}"
-                ]
+    # Warnings as indexes into texts: the interval's, or an exact unit's spread of values.
+    texts = [ci_warning]
+    warning = np.where(bounded, -1, 0)
+    warning[exact_idx] = -1
+    spread = np.flatnonzero(exact & (flat[start] != flat[last]))
+    index: dict[tuple[float, float], int] = {}
+    for i, lo, hi in zip(spread.tolist(), flat[start[spread]].tolist(),
+                         flat[last[spread]].tolist(), strict=True):  # fmt: skip
+        if (lo, hi) not in index:
+            index[(lo, hi)] = len(texts)
+            texts.append(
+                "exact distribution expected, but values range from "
+                f"{go_float(lo)} to {go_float(hi)}"
             )
-        else:
-            warnings.append([] if lo >= 1 and hi <= cnt else [ci_warning])
-    return cells.with_columns(
-        pl.Series("center", center),
-        pl.Series("ci_low", ci_low).fill_nan(None),
-        pl.Series("ci_high", ci_high).fill_nan(None),
-        pl.Series("assumption", np.where(exact, "exact", "nothing")),
-        _string_lists("warnings", warnings),
-    )
+        warning[i] = index[(lo, hi)]
+    return _Summary(center, ci_low, ci_high, exact, warning, texts)
 
 
 def _modes(flat: F64, start: I64, n: I64) -> F64:
@@ -669,69 +924,68 @@ def compare(
     sample is too small (`too_few_samples`); benchstat's own "~" is `p_value > alpha` (or too
     few samples, see `format_delta`). `delta` is the percentage change of the center vs the
     baseline. `warnings` is benchstat's list for the cell: the summary's, then the comparison's.
+    Rows are in the order of `sort([*keys, col])`.
     """
-    cells = _summarize_cells(_cells(df, col, keys), exact_units, confidence)
-    base = cells.filter(pl.col(col) == baseline).select(
-        [*keys, pl.col("value").alias("b_value"), pl.col("n").alias("b_n"),
-         pl.col("center").alias("b_center")]
-    )  # fmt: skip
-    out = cells.join(base, on=list(keys), how="left", nulls_equal=True).with_columns(
-        pl.lit(baseline).alias("baseline")
-    )
-    is_cmp = (out[col] != baseline) & out["b_n"].is_not_null()
-    is_cmp_np = is_cmp.to_numpy()
-    exact = (out["assumption"] == "exact").to_numpy()
-    p_value = np.full(out.height, np.nan)
-    cmp_warn: list[list[str]] = [[] for _ in range(out.height)]
-    enough = np.ones(out.height, dtype=bool)  # DIFFERENCES_FROM_BENCHSTAT "too_few_samples..."
+    cells = _cells(df, col, keys)
+    s = _summarize_cells(cells, exact_units, confidence)
+    # Each cell's baseline cell: the same keys with the baseline's col value (itself for the
+    # baseline's own cells), -1 where there is none.
+    col_list = cells.col_values.to_list()
+    b_code = col_list.index(baseline) if baseline in col_list else -1
+    b_key = cells.key // cells.n_col * cells.n_col + b_code
+    at = np.minimum(np.searchsorted(cells.key, b_key), max(cells.key.size - 1, 0))
+    found = cells.key[at] == b_key if cells.key.size else np.zeros(0, dtype=bool)
+    has_base = found & (b_code >= 0)
+    base = np.where(has_base, at, -1)
+    is_cmp = has_base & (cells.key % cells.n_col != b_code)
+    exact = s.exact
+    n = cells.n
+    p_value = np.full(n.size, np.nan)
+    cmp_warning = np.full(n.size, -1)
+    texts = [*s.texts, "all samples are equal"]
+    op, need = _utest_min_samples(alpha)
+    texts.append(f"need {op} {need} samples to detect a difference at alpha level {alpha}")
+    enough = np.ones(n.size, dtype=bool)  # DIFFERENCES_FROM_BENCHSTAT "too_few_samples..."
 
-    tests = np.flatnonzero(is_cmp_np & ~exact)
+    tests = np.flatnonzero(is_cmp & ~exact)
     if tests.size:
-        sub = out[tests]
-        n1 = sub["b_n"].to_numpy().astype(np.int64)
-        n2 = sub["n"].to_numpy().astype(np.int64)
-        b_vals = sub["b_value"].explode().to_numpy().astype(np.float64)
-        c_vals = sub["value"].explode().to_numpy().astype(np.float64)
-        ids = np.arange(tests.size, dtype=np.int64)
-        values = np.concatenate([b_vals, c_vals])
-        cmp_id = np.concatenate([np.repeat(ids, n1), np.repeat(ids, n2)])
-        side1 = np.concatenate([np.ones(b_vals.size, bool), np.zeros(c_vals.size, bool)])
-        res = _u_tests(values, cmp_id, side1, n_cmp=tests.size, n1=n1, n2=n2)
+        b = base[tests]
+        n1, n2 = n[b], n[tests]
+        res = _u_tests(cells.values, cells.start[b], n1, cells.start[tests], n2)
         p_value[tests] = res.p
-        op, need = _utest_min_samples(alpha)
-        few = f"need {op} {need} samples to detect a difference at alpha level {alpha}"
-        for j, i in enumerate(tests.tolist()):
-            enough[i] = not too_few_samples(int(n1[j]), int(n2[j]), alpha)
-            if res.error[j]:
-                cmp_warn[i] = ["all samples are equal"]
-            elif res.p[j] > alpha and n1[j] < need and n2[j] < need:
-                cmp_warn[i] = [few]
-    exact_cmp = np.flatnonzero(is_cmp_np & exact)
+        enough[tests] = np.minimum(n1, n2) >= _utest_least_samples(alpha)
+        few = (res.p > alpha) & (n1 < need) & (n2 < need)
+        cmp_warning[tests] = np.where(res.error, len(texts) - 2, np.where(few, len(texts) - 1, -1))
+    exact_cmp = np.flatnonzero(is_cmp & exact)
     p_value[exact_cmp] = 0.0
 
     p_adj = holm(np.where(exact, np.nan, p_value))
     p_adj[exact_cmp] = 0.0
-    center = out["center"].to_numpy()
-    b_center = out["b_center"].fill_null(np.nan).to_numpy()
+    center = s.center
+    b_center = np.where(has_base, center[base], np.nan)
     # benchstat's FormatDelta: equal centers are 0%, a zero baseline has no percentage.
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = np.where(center == b_center, 0.0, (center / b_center - 1.0) * 100.0)
-    delta[~is_cmp_np | ((b_center == 0) & (center != b_center))] = np.nan
+    delta[~is_cmp | ((b_center == 0) & (center != b_center))] = np.nan
     significant = np.where(exact, center != b_center, enough & (p_adj <= alpha))
-    warnings = [a + b for a, b in zip(out["warnings"].to_list(), cmp_warn, strict=True)]
-    return (
-        out.with_columns(
-            pl.Series("delta", delta).fill_nan(None),
-            pl.Series("p_value", p_value).fill_nan(None),
-            pl.Series("p_adjusted", p_adj).fill_nan(None),
-            pl.when(pl.Series(is_cmp_np)).then(pl.Series(significant)).alias("significant"),
-            _string_lists("warnings", warnings),
-            pl.col("n").cast(pl.Int64),
-            pl.col("b_n").cast(pl.Int64).alias("n_baseline"),
-        )
-        .rename({col: "go"} if col != "go" else {})
-        .select(["go", *keys, *(c for c in STATS_COLUMNS if c not in ("go", *keys, *_KEYS))])
-    )
+    n_baseline = pl.Series("n_baseline", np.where(has_base, n[base], 0), dtype=pl.Int64)
+    columns = {
+        "center": pl.Series("center", center),
+        "ci_low": pl.Series("ci_low", s.ci_low).fill_nan(None),
+        "ci_high": pl.Series("ci_high", s.ci_high).fill_nan(None),
+        "n": pl.Series("n", n, dtype=pl.Int64),
+        "delta": pl.Series("delta", delta).fill_nan(None),
+        "p_value": pl.Series("p_value", p_value).fill_nan(None),
+        "significant": pl.Series("significant", significant).scatter(np.flatnonzero(~is_cmp), None),
+        "p_adjusted": pl.Series("p_adjusted", p_adj).fill_nan(None),
+        "baseline": pl.repeat(baseline, n.size, dtype=pl.String, eager=True).alias("baseline"),
+        "n_baseline": n_baseline.scatter(np.flatnonzero(~has_base), None),
+        "assumption": _assumptions(exact),
+        "warnings": _warning_lists("warnings", texts, s.warning, cmp_warning),
+    }
+    out = cells.frame.rename({col: "go"} if col != "go" else {})
+    rest = [c for c in STATS_COLUMNS if c not in ("go", *keys, *_KEYS)]
+    return out.select("go", *keys).with_columns(columns[c] for c in rest)
 
 
 def compare_groups(
@@ -784,55 +1038,120 @@ def format_delta(
     return f"{delta:+.2f}%"
 
 
+# Go's math.Log constants (src/math/log.go, FreeBSD's e_log.c).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_LOG_L = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+          2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+          1.479819860511658591e-01)  # fmt: skip
+_HALF_SQRT2 = 7.07106781186547524401e-01
+
+
+def go_log(x: F64) -> F64:
+    """Go's math.Log of positive finite values, bit for bit (amd64 runs log_amd64.s, the same
+    float operations as log.go; NumPy's log and libm's may differ in the last bit, and a
+    geomean of ratios near 1 prints its sign: +0.00% or -0.00%)."""
+    bits = np.asarray(x, dtype=np.float64).view(np.uint64)
+    # Frexp as the assembly does it: the mantissa in [0.5, 1), the exponent from its bits.
+    f1 = ((bits & np.uint64(0x000FFFFFFFFFFFFF)) | np.uint64(0x3FE0000000000000)).view(np.float64)
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 0x3FE
+    # The assembly's test is f1 <= sqrt(2)/2 (log.go's is <: they differ at exactly that).
+    low = f1 <= _HALF_SQRT2
+    f1 = np.where(low, f1 * 2, f1)
+    k = exponent.astype(np.float64) - low
+    l1, l2, l3, l4, l5, l6, l7 = _LOG_L
+    f = f1 - 1
+    s = f / (2 + f)
+    s2 = s * s
+    s4 = s2 * s2
+    t1 = s2 * (l1 + s4 * (l3 + s4 * (l5 + s4 * l7)))
+    t2 = s4 * (l2 + s4 * (l4 + s4 * l6))
+    r = t1 + t2
+    hfsq = 0.5 * f * f
+    out: F64 = k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
+    return out
+
+
+def go_geomean(xs: F64) -> float:
+    """benchstat's geomean (moremath's stats.GeoMean): NaN unless every value is > 0, else exp of
+    the mean of Go's logs (go_log, the same bits). GeoMean's mean is a running one in benchstat's
+    row order (first seen in the input, which sorted rows do not keep); math.fsum's is exactly
+    rounded and order-free, the two differ in the last bits at most. math.exp is libm's,
+    correctly rounded where NumPy's exp is not (exp(-2**-54) -> 1.0, as Go's Exp gives)."""
+    if xs.size == 0 or not bool((xs > 0).all()):
+        return math.nan
+    return math.exp(math.fsum(go_log(xs).tolist()) / xs.size)
+
+
 def geomean(stats: pl.DataFrame, *, keys: Sequence[str] = ("gomaxprocs", "unit")) -> pl.DataFrame:
-    """benchstat's geomean row per (go, keys) of `compare` output.
+    """benchstat's geomean row per (go, keys) of `compare` output, in order of first row.
 
     center: geomean of the column's centers (None unless all > 0); delta: geomean of the
     per-benchmark ratios to the baseline, as a percentage (0/0 counts as 1, a zero baseline
-    gives None), with benchstat's warnings.
+    gives None), with benchstat's warnings. Geomeans as benchstat computes them (go_geomean).
     """
-    base = stats.filter(pl.col("go") == pl.col("baseline")).select(
-        [*keys, "name", pl.col("center").alias("b_center")]
+    groups = ["go", *keys]
+    frame = stats.select(*groups, "name", "center", "baseline").with_row_index("Row")
+    per_group = frame.group_by(groups, maintain_order=True).agg(
+        pl.col("Row"), pl.col("baseline").first()
     )
-    n_base = base.group_by(list(keys)).len("n_base")
-    rows: list[dict[str, object]] = []
-    for key, grp in stats.group_by(["go", *keys], maintain_order=True):
+    base = frame.filter(pl.col("go") == pl.col("baseline")).select(
+        *keys, "name", pl.col("center").alias("B center")
+    )
+    # Baseline benchmarks per keys (a null key matches none: n_base 0, as benchstat's
+    # separate table for it has no baseline column here).
+    n_base = base.group_by(list(keys)).len("N base")
+    per_group = per_group.join(n_base, on=list(keys), how="left", maintain_order="left")
+    # Rows of each group (in stats order) and each row's group, without Python lists.
+    sizes = per_group["Row"].list.len().to_numpy().astype(np.int64)
+    cuts = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=cuts[1:])
+    rows = per_group["Row"].explode().to_numpy()
+    group_of = np.empty(frame.height, dtype=np.int64)
+    group_of[rows] = np.repeat(np.arange(sizes.size), sizes)
+    centers = frame["center"].to_numpy()[rows]
+    # Each row's baseline center(s), grouped, in row order.
+    paired = frame.select("Row", *keys, "name", "center").join(
+        base, on=[*keys, "name"], how="inner", nulls_equal=True, maintain_order="left"
+    )
+    pair_group = group_of[paired["Row"].to_numpy()]
+    by_group = np.argsort(pair_group, kind="stable")
+    pair_cuts = np.searchsorted(pair_group[by_group], np.arange(sizes.size + 1))
+    a_all = paired["center"].to_numpy()[by_group]
+    b_all = paired["B center"].to_numpy()[by_group]
+    out: list[dict[str, object]] = []
+    for g, key in enumerate(per_group.select(groups).iter_rows()):
         go = key[0]
         key_vals = dict(zip(keys, key[1:], strict=True))
         # benchstat's order: benchmark set, then summaries, then ratios
         set_warnings: list[str] = []
         warnings: list[str] = []
-        centers = grp["center"].to_numpy()
-        center: float | None = None
-        if centers.size and bool((centers > 0).all()):
-            center = float(np.exp(np.mean(np.log(centers))))
-        else:
+        center: float | None = go_geomean(centers[cuts[g] : cuts[g + 1]])
+        if center is not None and math.isnan(center):  # GeoMean's NaN: benchstat prints none
+            center = None
             warnings.append("summaries must be >0 to compute geomean")
         delta: float | None = None
-        if go != grp["baseline"][0]:
-            paired = grp.join(base, on=[*keys, "name"], how="inner", nulls_equal=True)
-            a = paired["center"].to_numpy()
-            b = paired["b_center"].to_numpy()
-            want = n_base.filter(pl.all_horizontal([pl.col(k) == v for k, v in key_vals.items()]))[
-                "n_base"
-            ]
-            if a.size != (int(want[0]) if want.len() else 0):
+        if go != per_group["baseline"][g]:
+            a = a_all[pair_cuts[g] : pair_cuts[g + 1]]
+            b = b_all[pair_cuts[g] : pair_cuts[g + 1]]
+            want = per_group["N base"][g]
+            if a.size != (want or 0):
                 set_warnings.append(
                     "benchmark set differs from baseline; geomeans may not be comparable"
                 )
             if not bool(((b == 0) & (a != b)).any()):
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    ratios = np.where(a == b, 1.0, a / b)
-                if ratios.size and bool((ratios > 0).all()):
-                    delta = float((np.exp(np.mean(np.log(ratios))) - 1) * 100)
-                else:
+                    ratio = go_geomean(np.where(a == b, 1.0, a / b))
+                if math.isnan(ratio):
                     warnings.append("ratios must be >0 to compute geomean")
-        rows.append(
+                else:
+                    delta = (ratio - 1) * 100
+        out.append(
             {"go": go, **key_vals, "name": "geomean", "center": center, "delta": delta,
-             "n_benchmarks": grp.height, "warnings": set_warnings + warnings}
+             "n_benchmarks": int(sizes[g]), "warnings": set_warnings + warnings}
         )  # fmt: skip
     return pl.DataFrame(
-        rows,
+        out,
         schema_overrides={
             "center": pl.Float64, "delta": pl.Float64, "warnings": pl.List(pl.String)
         },
