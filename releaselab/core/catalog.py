@@ -196,6 +196,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one measured value of one benchmark run (every unit, round, order)",
         "bench",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             TARGET,
@@ -207,9 +208,8 @@ DATASETS: tuple[Dataset, ...] = (
             _c("iterations", INT, "b.N of the run"),
             _c("unit", S, "unit of value (sec/op, B/op, allocs/op, custom)"),
             _c("value", F, "the measured value, in `unit`", "see unit"),
-            _c("host", S, "host label of the machine"),
         ),
-        ("go", "gomaxprocs"),
+        ("host", "go", "gomaxprocs"),
         ("go", "gomaxprocs", "target", "lab", "package", "name", "unit", "round"),
     ),
     Dataset(
@@ -217,6 +217,7 @@ DATASETS: tuple[Dataset, ...] = (
         "one benchmark x unit x toolchain vs the baseline (center, CI, p, Holm)",
         "bench",
         (
+            HOST,
             GO,
             GOMAXPROCS,
             TARGET,
@@ -237,7 +238,7 @@ DATASETS: tuple[Dataset, ...] = (
             _c("assumption", S, "exact (allocation counts) or nonparametric"),
             _c("warnings", L, "benchstat's warnings: the summary's, then the comparison's"),
         ),
-        ("go", "gomaxprocs"),
+        ("host", "go", "gomaxprocs"),
         ("go", "gomaxprocs", "target", "lab", "package", "name", "unit"),
     ),
     Dataset(

@@ -34,6 +34,8 @@ from releaselab.stack import cell as stack_cell
 DATA = Path(__file__).resolve().parent.parent / "data"
 BASELINE = "1.25.5"
 BENCH_KEYS = session.STATS_KEYS
+# the host label of the machine the captured outputs came from (tests/data/stack/host=vm)
+HOST = "vm"
 ESCAPE_GO = ("1.25.5", "1.27.3")
 SCHED_GO = ("1.25.5", "1.27.3")
 STACK_INTERVAL = "1ms"  # what the captured stack runs were sampled with (their meta.json)
@@ -58,7 +60,7 @@ class Writer:
 
 def bench(write: Writer) -> list[str]:
     raw = DATA / "bench" / "pipeline" / "bench.txt"
-    df = session.parse(raw.read_text(encoding="utf-8"), str(raw))
+    df = session.parse(raw.read_text(encoding="utf-8"), str(raw)).with_columns(host=pl.lit(HOST))
     if write.only:  # the session of fewer toolchains: its baseline is one of them
         df = df.filter(pl.col("go").is_in(write.only))
     gos = labels.display_order(df["go"].to_list(), BASELINE)
@@ -77,6 +79,7 @@ def lab_stats() -> pl.DataFrame:
         lab=pl.lit("benchcap"),
         package=pl.col("pkg"),
         target=pl.lit(LABS_TARGET),
+        host=pl.lit(HOST),
     )
     return stats.compare(df, BASELINE, keys=BENCH_KEYS, exact_units=units.ALLOC_UNITS)
 
@@ -99,10 +102,6 @@ def escape(write: Writer, work: Path) -> list[str]:
     write(df, "escape", {})
     write(escape_data.release_diff(df, list(ESCAPE_GO)), "escape_diff", {})
     return list(ESCAPE_GO)
-
-
-# the host label of the machine the captured outputs came from (tests/data/stack/host=vm)
-HOST = "vm"
 
 
 def sched(write: Writer) -> list[str]:
