@@ -109,6 +109,10 @@ class Denied(PublishError):
     )
 
 
+class NothingToPublish(InputMissing):
+    fix = "run `dvc pull` (results pushed to the DVC remote) or `dvc repro`, then publish"
+
+
 class WriterAtWork(PublishError):
     fix = "wait for the running stage to finish (or stop it), then publish again"
 
@@ -280,14 +284,14 @@ def local_files(root: Path, part_size: int = PART_SIZE) -> list[LocalFile]:
     """Every file under root, sorted by path, with its size and ETag. Leftovers of a killed
     writer are cleaned first (staging.recover); those of a running one stop the publish."""
     if not root.is_dir():
-        raise InputMissing(f"{root} does not exist: there is nothing to publish")
+        raise NothingToPublish(f"{root} does not exist: there is nothing to publish")
     staging.recover(root)
     found = sorted(p for p in root.rglob("*") if p.is_file())
     busy = [p for p in found if any(part.startswith(".") for part in p.relative_to(root).parts)]
     if busy:
         raise WriterAtWork(f"{busy[0].parent} is being written (a stage is running)")
     if not found:
-        raise InputMissing(f"{root} holds no file: there is nothing to publish")
+        raise NothingToPublish(f"{root} holds no file: there is nothing to publish")
     return [
         LocalFile(p.relative_to(root).as_posix(), p, p.stat().st_size, local_etag(p, part_size))
         for p in found
