@@ -196,7 +196,8 @@ def test_objects_beside_the_prefix_are_left_alone(parquet_root: Path, s3_env: S3
     beside = ["other/x.parquet", f"{PREFIX}2/bench/x.parquet", "go-release-lab/notes.txt"]
     for key in beside:
         s3.put_object(Bucket=bucket, Key=key, Body=b"not ours")
-    _publish(parquet_root, f"s3://{bucket}/{PREFIX}")
+    summary = _publish(parquet_root, f"s3://{bucket}/{PREFIX}")
+    assert summary.deleted == 0
     assert {k: s3_env.objects(bucket, k)[k] for k in beside} == dict.fromkeys(beside, b"not ours")
 
 

@@ -9,6 +9,7 @@ developer's ~/.aws nor EC2's instance metadata service (AWS_EC2_METADATA_DISABLE
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -60,6 +61,13 @@ class S3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
+    def ensure_bucket(self, name: str) -> str:
+        """The bucket `name`, made if this server has none of that name yet."""
+        s3 = self.client()
+        if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+            s3.create_bucket(Bucket=name)
+        return name
+
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """Every object under prefix, key -> bytes."""
         s3 = self.client()
@@ -73,6 +81,8 @@ class S3Server:
 @contextmanager
 def serve() -> Iterator[S3Server]:
     """moto's S3 on 127.0.0.1 and a port the kernel picks, for the duration of the block."""
+    # werkzeug logs every request at INFO, which pytest would keep for every failure
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
