@@ -280,9 +280,10 @@ def manifest(local: Sequence[LocalFile], source: Mapping[str, object]) -> bytes:
 # --- the local side ------------------------------------------------------------------------
 
 
-def local_files(root: Path, part_size: int = PART_SIZE) -> list[LocalFile]:
-    """Every file under root, sorted by path, with its size and ETag. Leftovers of a killed
-    writer are cleaned first (staging.recover); those of a running one stop the publish."""
+def local_files(root: Path, part_size: int = PART_SIZE, jobs: int = 8) -> list[LocalFile]:
+    """Every file under root, sorted by path, with its size and ETag (hashed `jobs` files at a
+    time: hashlib releases the GIL). Leftovers of a killed writer are cleaned first
+    (staging.recover); those of a running one stop the publish."""
     if not root.is_dir():
         raise NothingToPublish(f"{root} does not exist: there is nothing to publish")
     staging.recover(root)
@@ -292,9 +293,11 @@ def local_files(root: Path, part_size: int = PART_SIZE) -> list[LocalFile]:
         raise WriterAtWork(f"{busy[0].parent} is being written (a stage is running)")
     if not found:
         raise NothingToPublish(f"{root} holds no file: there is nothing to publish")
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        etags = list(pool.map(lambda p: local_etag(p, part_size), found))
     return [
-        LocalFile(p.relative_to(root).as_posix(), p, p.stat().st_size, local_etag(p, part_size))
-        for p in found
+        LocalFile(p.relative_to(root).as_posix(), p, p.stat().st_size, etag)
+        for p, etag in zip(found, etags, strict=True)
     ]
 
 
@@ -404,7 +407,7 @@ def publish(
     t0 = time.monotonic()
     target = parse_target(url)
     endpoint = check_endpoint(endpoint or env_endpoint())
-    local = local_files(root, part_size)
+    local = local_files(root, part_size, jobs)
     s3 = client(endpoint)
     with s3_errors(target, endpoint):
         remote = list_remote(s3, target)

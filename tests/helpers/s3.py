@@ -68,6 +68,13 @@ class S3Server:
             s3.create_bucket(Bucket=name)
         return name
 
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """The keys under prefix, sorted."""
+        pages = (
+            self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        )
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         """Every object under prefix, key -> bytes."""
         s3 = self.client()
