@@ -212,6 +212,22 @@ def test_dry_run_changes_nothing(root: Path, s3_env: S3Server) -> None:
     assert s3_env.objects(bucket) == before
 
 
+def test_dry_run_names_each_file_it_would_upload_or_delete(root: Path, s3_env: S3Server) -> None:
+    url = f"s3://{s3_env.new_bucket()}/{PREFIX}"
+    _publish(root, url)
+    gone = next((root / "bench").rglob("*.parquet"))
+    gone.unlink()
+    added = root / "bench_copy" / "part-0.parquet"
+    added.parent.mkdir()
+    shutil.copyfile(next((root / "bench").rglob("*.parquet")), added)
+    said: list[str] = []
+    pub.publish(root, url, dry_run=True, say=said.append)
+    assert [line.split(" (")[0] for line in said[1:]] == [
+        "would upload bench_copy/part-0.parquet",
+        f"would delete {gone.relative_to(root).as_posix()}",
+    ]
+
+
 def test_the_manifest_lists_every_file_with_the_etag_s3_holds(
     parquet_root: Path, s3_env: S3Server
 ) -> None:

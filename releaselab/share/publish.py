@@ -228,26 +228,20 @@ def env_endpoint(env: Mapping[str, str] = os.environ) -> str | None:
 
 
 def local_etag(path: Path, part_size: int = PART_SIZE) -> str:
-    """The ETag S3 gives `path` uploaded with parts of part_size (multipart from part_size on)."""
-    parts: list[bytes] = []
-    size = 0
+    """The ETag S3 gives `path` uploaded with parts of part_size (multipart from part_size on):
+    the MD5 of a smaller file; else the MD5 of its parts' MD5s, `-` and the number of parts."""
+    size = path.stat().st_size
+    digests: list[bytes] = []
     with path.open("rb") as f:
-        while True:
-            md5 = hashlib.md5(usedforsecurity=False)
-            filled = 0
-            while filled < part_size and (block := f.read(min(_READ_BLOCK, part_size - filled))):
+        for _ in range(max(1, -(-size // part_size))):  # ceil(size / part_size), 1 if empty
+            md5, left = hashlib.md5(usedforsecurity=False), part_size
+            while left and (block := f.read(min(_READ_BLOCK, left))):
                 md5.update(block)
-                filled += len(block)
-            if not filled and parts:
-                break
-            parts.append(md5.digest())
-            size += filled
-            if filled < part_size:
-                break
+                left -= len(block)
+            digests.append(md5.digest())
     if size < part_size:
-        return parts[0].hex()
-    whole = hashlib.md5(b"".join(parts), usedforsecurity=False)
-    return f"{whole.hexdigest()}-{len(parts)}"
+        return digests[0].hex()
+    return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
 
 def plan(
@@ -418,7 +412,12 @@ def publish(
             old is None or old.etag != hashlib.md5(body, usedforsecurity=False).hexdigest()
         )
         say(f"{target.url}: {len(local)} local files, {len(remote)} objects under the prefix")
-        if not dry_run:
+        if dry_run:
+            for f in todo.upload:
+                say(f"would upload {f.rel} ({human(f.size)})")
+            for rel in todo.delete:
+                say(f"would delete {rel}")
+        else:
             _upload_all(s3, target, todo.upload, jobs=jobs, part_size=part_size, say=say)
             if todo.delete:
                 delete(s3, target, todo.delete)
