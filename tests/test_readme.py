@@ -16,6 +16,13 @@ pipeline (tests/helpers/scratch.py) so that nothing a command writes lands in th
 The Data section's ```python blocks run with the project's interpreter in a temporary directory
 holding a tiny dataset written by releaselab.core.store.write_dataset; so does every ```sql block,
 with DuckDB (a project dependency, for stages.query).
+
+"Sharing results" runs against a local S3 endpoint (moto's server, tests/helpers/s3.py) with the
+README's MinIO endpoint replaced by the server's: its DVC remote blocks as written (the push
+block in a scratch pipeline holding one real output, the pull block in a fresh clone of it),
+its publish command over a tiny dataset of every catalog entry, and its ```python blocks reading
+that back from the bucket. tests/test_dvc_s3.py (slow) runs the same two remote blocks around a
+whole pipeline run.
 """
 
 from __future__ import annotations
@@ -27,18 +34,20 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import polars as pl
 import pytest
+import yaml
 
 from releaselab.core import catalog, config, store
 from releaselab.core.paths import PARAMS, REPO
 from releaselab.report import document, plots
 from tests.helpers import report_data, scratch
+from tests.helpers.s3 import S3Server
 
 README = REPO / "README.md"
 VENV_PY = ".venv/bin/python"  # as the README spells it: relative to the repository root
@@ -112,7 +121,7 @@ def parse_commands(block: Block) -> list[Command]:
         if not pending:
             first = n
         if line.endswith("\\"):
-            pending += line[:-1] + " "
+            pending += line[:-1].rstrip() + " "
             continue
         text = (pending + line).strip()
         pending = ""
@@ -140,12 +149,20 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def run(argv: Sequence[str], cwd: Path, *, stdin: str | None = None) -> str:
-    """stdout of argv run in cwd (a relative argv[0] is found from cwd); fails unless it exits 0."""
+def run(
+    argv: Sequence[str],
+    cwd: Path,
+    *,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """stdout of argv run in cwd (a relative argv[0] is found from cwd) with env (default
+    clean_env()); fails unless it exits 0."""
     shown = f"`{shlex.join(argv)}` (in {cwd})"
     try:
         res = subprocess.run(
-            list(argv), cwd=cwd, env=clean_env(), input=stdin, capture_output=True, text=True,
+            list(argv), cwd=cwd, env=clean_env() if env is None else dict(env), input=stdin,
+            capture_output=True, text=True,
             timeout=TIMEOUT, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
@@ -159,12 +176,16 @@ def run(argv: Sequence[str], cwd: Path, *, stdin: str | None = None) -> str:
 
 
 class Lab:
-    """Scratch copies of the pipeline, made once per composition and shared by the checks."""
+    """Scratch copies of the pipeline, made once per composition and shared by the checks, and
+    the "Sharing results" runs against the local S3 endpoint, each made once."""
 
-    def __init__(self, tmp: pytest.TempPathFactory) -> None:
+    def __init__(self, tmp: pytest.TempPathFactory, s3: S3Server) -> None:
         self._tmp = tmp
         self._copies: dict[tuple[str, ...] | None, Path] = {}
         self._launched = False
+        self.s3 = s3
+        self._round_trip: list[list[str]] | None = None
+        self._published: list[str] | None = None
 
     def copy(self, overrides: Sequence[str] | None = None) -> Path:
         """None: params.yaml as committed (what `dvc repro` reads); else composed from overrides
@@ -187,10 +208,102 @@ class Lab:
         assert (work / "data" / "parquet" / "toolchains").is_dir()
         self._launched = True
 
+    def remote_round_trip(self) -> list[list[str]]:
+        """The README's DVC remote blocks as written (the endpoint the local server's; no AWS
+        variable set: the commands give endpoint and keys): the push block in a scratch pipeline
+        after its `toolchains` stage (a real output, cheap), committed; the pull block in a
+        fresh clone, whose dataset then equals the pushed one byte for byte. The argv run."""
+        if self._round_trip is None:
+            self.s3.ensure_bucket(README_BUCKET)
+            env = {k: v for k, v in self.s3.environ(clean_env(), keys=False).items()
+                   if k != "AWS_ENDPOINT_URL"}  # fmt: skip
+            work = scratch.make(self._tmp.mktemp("sharing"), ["go=one"])
+            only_toolchains(work)
+            run([VENV_DVC, "repro", "--single-item", "toolchains"], work, env=env)
+            push, pull = remote_blocks()
+            ran = [shlex.split(on_server(c.text, self.s3)) for c in push]
+            for argv in ran:
+                run(argv, work, env=env)
+            scratch.commit_all(work, env, "toolchains, S3 remote")
+            clone = work.parent / "clone"
+            run(["git", "clone", "-q", str(work), str(clone)], work.parent, env=env)
+            for c in pull:
+                ran.append(shlex.split(on_server(c.text, self.s3)))
+                run(ran[-1], clone, env=env)
+            pushed, pulled = (parquet_files(d / "data" / "parquet") for d in (work, clone))
+            assert pushed, f"{work}: the toolchains stage wrote no dataset"
+            assert pulled == pushed, "`dvc pull` in a fresh clone gave other bytes"
+            self._round_trip = ran
+        return self._round_trip
+
+    def published(self) -> list[str]:
+        """The README's publish command as written (the endpoint the local server's) over a
+        tiny dataset of every catalog entry; each file lands at its path under the prefix. The
+        argv run."""
+        if self._published is None:
+            self.s3.ensure_bucket(README_BUCKET)
+            (command,) = [c for b in sharing_blocks("sh") for c in parse_commands(b)
+                          if "stages.publish" in c.text]  # fmt: skip
+            argv = shlex.split(on_server(command.text, self.s3))
+            work = self._tmp.mktemp("publish")
+            (work / ".venv").symlink_to(REPO / ".venv")
+            for ds in catalog.DATASETS:
+                write_tiny(ds.name, work)
+            run(argv, work, env=self.s3.environ(clean_env()))
+            url = next(a for a in argv if a.startswith("s3://"))
+            prefix = url.removeprefix(f"s3://{README_BUCKET}/").rstrip("/")
+            got = self.s3.objects(README_BUCKET, f"{prefix}/")
+            want = parquet_files(work / "data" / "parquet")
+            assert {k.removeprefix(f"{prefix}/"): v for k, v in got.items()
+                    if k.endswith(".parquet")} == want  # fmt: skip
+            self._published = argv
+        return self._published
+
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
-    return Lab(tmp_path_factory)
+def lab(tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server) -> Lab:
+    return Lab(tmp_path_factory, s3_server)
+
+
+# --- "Sharing results": the README's S3 commands, aimed at a test server ------------------------
+
+SHARING = "Sharing results"
+README_ENDPOINT = "http://minio.lab.internal:9000"  # the MinIO server the README's commands name
+README_BUCKET = "lab-results"
+
+
+def sharing_blocks(lang: str) -> list[Block]:
+    return [b for b in BLOCKS if b.section == SHARING and b.lang == lang]
+
+
+def on_server(text: str, server: S3Server, bucket: str = README_BUCKET) -> str:
+    """README text aimed at a test server: its endpoint for the README's, and `bucket` (which the
+    caller creates) for the README's bucket."""
+    return text.replace(README_ENDPOINT, server.url).replace(
+        f"s3://{README_BUCKET}/", f"s3://{bucket}/"
+    )
+
+
+def remote_blocks() -> tuple[list[Command], list[Command]]:
+    """The README's DVC remote commands: the ```sh block that pushes and the one that pulls."""
+    blocks = [parse_commands(b) for b in sharing_blocks("sh")]
+    push = [cs for cs in blocks if any(c.text.endswith("dvc push") for c in cs)]
+    pull = [cs for cs in blocks if any(c.text.endswith("dvc pull") for c in cs)]
+    assert len(push) == len(pull) == 1, "README: one ```sh block runs `dvc push`, one `dvc pull`"
+    return push[0], pull[0]
+
+
+def only_toolchains(work: Path) -> None:
+    """Cut a scratch pipeline down to its `toolchains` stage: `dvc pull` fails on the outputs
+    of stages that never ran, and the others take minutes."""
+    dvc_yaml = work / "dvc.yaml"
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8"))["stages"]
+    dvc_yaml.write_text(yaml.safe_dump({"stages": {"toolchains": stages["toolchains"]}}))
+    shutil.rmtree(work / "pipelines")
+
+
+def parquet_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
 
 
 # --- the commands that run as written, and the table of the others ----------------------------
@@ -329,10 +442,30 @@ def check_browser(argv: list[str], lab: Lab) -> None:
     assert (work / "reports" / "index.png").is_file()
 
 
+def check_remote(argv: list[str], lab: Lab) -> None:
+    """`dvc remote add|modify`, `dvc push`, `dvc pull` of "Sharing results": run as written, in
+    order, against a local S3 server (Lab.remote_round_trip)."""
+    ran = lab.remote_round_trip()
+    assert shlex.split(on_server(shlex.join(argv), lab.s3)) in ran, f"`{shlex.join(argv)}`"
+
+
+def check_publish(argv: list[str], lab: Lab) -> None:
+    """`stages.publish URL --endpoint-url MINIO`: run as written against a local S3 server over a
+    tiny dataset of every catalog entry (Lab.published)."""
+    assert shlex.split(on_server(shlex.join(argv), lab.s3)) == lab.published()
+
+
 class Check(NamedTuple):
     how: str
     check: Callable[[list[str], Lab], None]
 
+
+_REMOTE = Check(
+    "needs an S3 server: run as written against a local one (moto), the push block in a "
+    "scratch pipeline holding one real output, the pull block in a fresh clone of it; "
+    "tests/test_dvc_s3.py (slow) runs both blocks around a whole pipeline run",
+    check_remote,
+)
 
 CHECKED_BY: dict[str, Check] = {
     "make run": Check(
@@ -396,6 +529,18 @@ CHECKED_BY: dict[str, Check] = {
         "downloads wheels on a cold cache: the versions are pinned releases; the same command "
         "with the newest release (cached)",
         check_install,
+    ),
+    ".venv/bin/dvc remote add -d results s3://lab-results/go-release-lab/dvc": _REMOTE,
+    ".venv/bin/dvc remote modify results endpointurl http://minio.lab.internal:9000": _REMOTE,
+    ".venv/bin/dvc remote modify --local results access_key_id lab-ci": _REMOTE,
+    ".venv/bin/dvc remote modify --local results secret_access_key lab-ci-secret": _REMOTE,
+    ".venv/bin/dvc push": _REMOTE,
+    ".venv/bin/dvc pull": _REMOTE,
+    ".venv/bin/python -m stages.publish s3://lab-results/go-release-lab/parquet "
+    "--endpoint-url http://minio.lab.internal:9000": Check(
+        "needs an S3 server: run as written against a local one (moto) over a tiny dataset of "
+        "every catalog entry",
+        check_publish,
     ),
 }
 
@@ -518,3 +663,25 @@ def test_sql_block(block: Block, tmp_path: Path) -> None:
     value = json.loads(run([str(REPO / VENV_PY), "-c", SQL_RUNNER], tmp_path, stdin=block.text))
     assert value["types"]["go"] == "VARCHAR", f"README.md:{block.line}: {value['types']}"
     assert value["go"] == sorted(DATA_LABELS * len(datasets))
+
+
+SHARING_PYTHON = sharing_blocks("python")
+
+
+def test_the_sharing_section_reads_the_mirror_with_python() -> None:
+    assert SHARING_PYTHON, 'README.md: "Sharing results" has no ```python block'
+
+
+@pytest.mark.parametrize(
+    "block", SHARING_PYTHON, ids=[f"README.md:{b.line}" for b in SHARING_PYTHON]
+)
+def test_sharing_python_block(block: Block, lab: Lab, tmp_path: Path) -> None:
+    """The block reads what the README's publish command put in the bucket (Lab.published),
+    through the AWS variables alone (endpoint and keys of the local server); `go` comes back
+    as the strings it is."""
+    lab.published()
+    argv = [str(REPO / VENV_PY), "-c", RUNNER, str(block.line)]
+    text, env = on_server(block.text, lab.s3), lab.s3.environ(clean_env())
+    value: dict[str, Any] = json.loads(run(argv, tmp_path, stdin=text, env=env))
+    assert value.get("schema", {}).get("go") == "String", f"README.md:{block.line}: {value}"
+    assert sorted(r["go"] for r in value["rows"]) == sorted(DATA_LABELS), value

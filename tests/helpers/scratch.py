@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from releaselab.core import config
@@ -36,3 +37,34 @@ def make(work: Path, overrides: Sequence[str], *, skip: Sequence[str] = ()) -> P
         (work / ".venv").symlink_to(config.REPO / ".venv")
     subprocess.run(["git", "init", "-q"], cwd=work, check=True, timeout=60)
     return work
+
+
+# A committer for scratch repositories (CI has no git identity).
+GIT_ID = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+          for what, value in (("NAME", "lab test"), ("EMAIL", "lab@example.invalid"))}  # fmt: skip
+
+
+def run(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """argv in cwd with env (the venv's bin first on PATH, GIT_ID added); fails unless it
+    exits 0, showing its output."""
+    full = {**env, "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}", **GIT_ID}
+    res = subprocess.run(list(argv), cwd=cwd, env=full, capture_output=True, text=True,
+                         timeout=timeout, check=False)  # fmt: skip
+    assert res.returncode == 0, f"{list(argv)} failed in {cwd}:\n{res.stdout}\n{res.stderr}"
+    return res
+
+
+def dvc(work: Path, env: Mapping[str, str], *args: str) -> str:
+    """`dvc ARGS` in work with this interpreter; its stdout and stderr."""
+    res = run([sys.executable, "-m", "dvc", *args], work, env)
+    return res.stdout + res.stderr
+
+
+def commit_all(work: Path, env: Mapping[str, str], message: str) -> None:
+    """Commit everything in work (the pipeline, params.yaml, dvc.lock files, DVC's config)."""
+    if not (work / ".gitignore").exists():
+        (work / ".gitignore").write_text("__pycache__/\n", encoding="utf-8")
+    run(["git", "add", "-A"], work, env)
+    run(["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message], work, env)
