@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck gocheck gate pytest tools browser params baseline clean
+.PHONY: fleet-demo venv run test lint typecheck gocheck gate pytest tools browser params baseline clean
 
 venv: $(STAMP)
 
@@ -56,6 +56,11 @@ pytest: venv browser
 # Rewrite params.yaml from conf/ (what `dvc exp run` does); a test keeps them equal.
 params: venv
 	$(PY) -m stages.config dump
+
+# The small matrix on a local Ray cluster: a head that runs no cell and two benchmark hosts
+# (devtools/fleet.py; docs/SCALE.md for real machines).
+fleet-demo: venv
+	$(PY) -m devtools.fleet demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from devtools import fleet as raycluster
 from releaselab.core import config, executor, gocmd, toolchains
 from releaselab.core.executor import Job
-from tests.helpers import raycluster
 
 PROGRAM = """package main
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from devtools import fleet as raycluster
 from releaselab.core import config, executor, gocmd
 from releaselab.core.executor import Job, Outcome
-from tests.helpers import raycluster
 
 HOSTS = ("alpha", "beta")
 

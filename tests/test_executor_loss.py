@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from devtools import fleet as raycluster
 from releaselab.core import executor
 from releaselab.core.executor import Outcome
-from tests.helpers import raycluster
 from tests.test_executor import HOSTS, _by_host, _cfg, _jobs
 
 
