@@ -312,6 +312,7 @@ RUN_AS_WRITTEN: tuple[tuple[str, ...], ...] = (
     (VENV_PY, "-m", "stages.config", "show"),
     (VENV_PY, "-m", "stages.config", "check"),
     (VENV_PY, "-m", "stages.toolchains", "list"),
+    (VENV_PY, "-m", "stages.hosts"),
     (VENV_PY, "-m", "stages.toolchains", "path"),
     (VENV_PY, "-m", "stages.toolchains", "exec"),
 )
@@ -468,6 +469,11 @@ _REMOTE = Check(
 )
 
 CHECKED_BY: dict[str, Check] = {
+    "make fleet-demo": Check(
+        "the pipeline on a local Ray cluster (minutes): `make -n fleet-demo`, its "
+        "`.venv/bin/python -m devtools.fleet` imports; tests/test_fleet.py runs the same matrix",
+        check_make,
+    ),
     "make run": Check(
         "the whole pipeline: `make -n run`, and its `.venv/bin/dvc repro` line as check_dvc",
         check_make,
