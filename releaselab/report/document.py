@@ -81,7 +81,13 @@ def build(
             with store.host_scope(host):
                 built = builder(cfg, parquet_root, reports_dir / FIGURES / f"host={host}")
             labs += [dataclasses.replace(s, title=f"{s.title} (host {host})") for s in built]
-    setup = [sections.machine_section(meta), sections.toolchains_section(tcs),
+    if (hosts_df := _frame(parquet_root, "hosts")) is not None and hosts_df.height:
+        # where the numbers were measured (the bench stage's fingerprints of every host)
+        meta = [{k: str(v) for k, v in r.items()} for r in hosts_df.sort("host").to_dicts()]
+        machine = sections.hosts_section(hosts_df)
+    else:
+        machine = sections.machine_section(meta)
+    setup = [machine, sections.toolchains_section(tcs),
              sections.builds_section(manifests)]  # fmt: skip
     order = labels.display_order(tcs["go"].to_list(), cfg.baseline)
     inputs = summary.Inputs(

@@ -12,6 +12,7 @@ from releaselab.bench import report as report_bench
 from releaselab.build import manifest
 from releaselab.core import config
 from releaselab.escape import report as report_escape
+from releaselab.report import human
 from releaselab.report.render import Section, Table
 from releaselab.sched import report as report_sched
 from releaselab.stack import report as report_stack
@@ -28,6 +29,18 @@ LAB_SECTIONS: list[tuple[str, SectionBuilder]] = [
     ("sched_waits", report_sched.sections),
     ("stack", report_stack.sections),
 ]
+
+
+def hosts_section(hosts: pl.DataFrame) -> Section:
+    """The hosts the numbers were measured on, from the `hosts` dataset (their fingerprints)."""
+    rows = tuple(
+        (r["host"], r["cpu_model"], r["cores"], human.size(r["mem_bytes"]), r["kernel"],
+         r["arch"], r["goamd64"] or r["goarm64"], r["governor"], r["turbo"])
+        for r in hosts.sort("host").iter_rows(named=True)
+    )  # fmt: skip
+    cols = ("host", "CPU model", "cores", "memory", "kernel", "arch", "GOAMD64/GOARM64",
+            "governor", "turbo")  # fmt: skip
+    return Section("Machine", tables=(Table(cols, rows),))
 
 
 def machine_section(meta: Sequence[dict[str, str]]) -> Section:
