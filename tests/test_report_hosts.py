@@ -7,11 +7,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from devtools import browser
-from releaselab.core import config, store
-from releaselab.report import document
+from releaselab.core import catalog, config, store
+from releaselab.report import document, sections
 from releaselab.report.render import Link, Section
 from tests.helpers import report_data
 
@@ -71,3 +72,32 @@ def test_a_two_host_report_draws_every_chart(
     assert result.problems() == []
     assert len(result.facts["charts"]) > 0
     assert (two_hosts[0] / "reports" / "figures" / f"host={OTHER}").is_dir()
+
+
+def _log_row(host: str, order: int, *, missing: bool) -> dict[str, object]:
+    return {"host": host, "go": "1.27.3", "gomaxprocs": 1, "round": 1, "order": order,
+            "cell": "labs:x", "node": "" if missing else "n1", "started": 10.0 + order,
+            "ended": 10.5 + order, "attempts": 1, "missing": missing,
+            "reason": "host beta lost: out for 60s" if missing else ""}  # fmt: skip
+
+
+def test_the_runs_section_names_each_missing_run_and_its_reason() -> None:
+    schema = catalog.schema("run_log")
+    log = pl.DataFrame(
+        [{**_log_row("alpha", 1, missing=False), "stage": "bench"},
+         {**_log_row("beta", 1, missing=False), "stage": "bench"},
+         {**_log_row("beta", 2, missing=True), "stage": "bench"}],
+        schema=schema,
+    )  # fmt: skip
+    section = sections.runs_section(log)
+    per, lost = section.tables
+    assert [r[:4] for r in per.rows] == [("bench", "alpha", 1, 0), ("bench", "beta", 2, 1)]
+    assert [(r[1], r[5], r[7]) for r in lost.rows] == [("beta", 2, "host beta lost: out for 60s")]
+
+
+def test_a_fleet_without_losses_says_every_run_completed() -> None:
+    log = pl.DataFrame([{**_log_row("alpha", 1, missing=False), "stage": "sched"}],
+                       schema=catalog.schema("run_log"))  # fmt: skip
+    _, lost = sections.runs_section(log).tables
+    assert lost.rows == ()
+    assert lost.empty == "Every scheduled run completed: no host was lost."

@@ -89,6 +89,8 @@ def build(
         machine = sections.machine_section(meta)
     setup = [machine, sections.toolchains_section(tcs),
              sections.builds_section(manifests)]  # fmt: skip
+    if (log := _frame(parquet_root, "run_log")) is not None and log.height:
+        setup.insert(1, sections.runs_section(log))
     order = labels.display_order(tcs["go"].to_list(), cfg.baseline)
     inputs = summary.Inputs(
         baseline=cfg.baseline,

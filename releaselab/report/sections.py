@@ -43,6 +43,46 @@ def hosts_section(hosts: pl.DataFrame) -> Section:
     return Section("Machine", tables=(Table(cols, rows),))
 
 
+RUNS_TITLE = "Runs"
+
+
+def runs_section(log: pl.DataFrame) -> Section:
+    """Every scheduled run per stage and host (run_log): how many ran, how long the host was
+    busy, and each missing run with the reason (a host lost mid-run)."""
+    per = (
+        log.group_by("stage", "host")
+        .agg(
+            runs=pl.len(),
+            missing=pl.col("missing").sum(),
+            busy=(pl.col("ended") - pl.col("started")).filter(~pl.col("missing")).sum(),
+            retried=(pl.col("attempts") > 1).sum(),
+        )
+        .sort("stage", "host")
+    )
+    rows = tuple(
+        (r["stage"], r["host"], r["runs"], r["missing"], r["retried"],
+         human.duration(r["busy"] * 1e9))
+        for r in per.iter_rows(named=True)
+    )  # fmt: skip
+    gone = log.filter(pl.col("missing")).sort("stage", "host", "order")
+    lost = Table(
+        ("stage", "host", "go", "GOMAXPROCS", "round", "order", "cell", "reason"),
+        tuple(
+            gone.select(
+                "stage", "host", "go", "gomaxprocs", "round", "order", "cell", "reason"
+            ).rows()
+        ),
+        empty="Every scheduled run completed: no host was lost.",
+    )
+    lead = (
+        "Where every scheduled run of bench, sched and stack ran: per stage and host the runs, "
+        "the missing ones (their host was lost and did not come back in time: their rows are "
+        "absent from the data) and those retried after an outage."
+    )
+    table = Table(("stage", "host", "runs", "missing", "retried", "busy"), rows)
+    return Section(RUNS_TITLE, lead=lead, tables=(table, lost))
+
+
 def machine_section(meta: Sequence[dict[str, str]]) -> Section:
     """The machine(s) the datasets were measured on, from the files' metadata."""
     keys = ("host", "cpu_model", "cores", "os")
