@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 import polars as pl
 
@@ -36,7 +35,16 @@ def report(_: argparse.Namespace, cfg: config.Config) -> None:
         "toolchains": tcs.height,
         "binaries": {m.label: len(m.artifacts) for m in manifests},
     }
-    figures |= headline(PLOTS_DIR)
+    out, files = headline()
+    plots.write(PLOTS_DIR, files)
+    hosts = document.measured_hosts(PARQUET_ROOT)
+    if len(hosts) > 1:  # each host's figures on their own: no figure mixes hosts
+        per: dict[str, object] = {}
+        for host in hosts:
+            with store.host_scope(host):
+                per[host] = {k: v for k, v in headline()[0].items() if k != "escape_diff"}
+        out = {"escape_diff": out.get("escape_diff", {}), "hosts": per}
+    figures |= out
     (REPORTS / "metrics.json").write_text(metrics.to_json(figures), encoding="utf-8")
     log.info(f"wrote {REPORTS}/report.md, index.html, metrics.json, plots/")
 
@@ -49,8 +57,9 @@ def _present(dataset: str) -> bool:
     return (PARQUET_ROOT / dataset).is_dir()
 
 
-def headline(plots_dir: Path) -> dict[str, object]:
-    """metrics.json's figures from every dataset present; writes the plot summaries beside."""
+def headline() -> tuple[dict[str, object], dict[str, str]]:
+    """metrics.json's figures from every dataset present (in the current host scope), and the
+    plot summaries beside them."""
     out: dict[str, object] = {}
     files = {plots.PAGE: plots.page_template()}
     st = store.scan("bench_stats").collect() if _present("bench_stats") else pl.DataFrame()
@@ -74,8 +83,7 @@ def headline(plots_dir: Path) -> dict[str, object]:
     stack = store.scan("stack").collect() if _present("stack") else pl.DataFrame()
     out["stack"] = metrics.stack(stack) if stack.height else {}
     files[plots.STACK_INUSE] = plots.records_json(plots.stack_records(stack))
-    plots.write(plots_dir, files)
-    return out
+    return out, files
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ sections. `make fleet-demo` runs the same (devtools/fleet.py)."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -105,3 +106,13 @@ def test_the_report_has_sections_per_host(fleet_run: tuple[Path, str, Any]) -> N
     for host in HOSTS:
         assert f"(host {host})" in md
     assert (fleet_run[0] / "reports" / "figures" / f"host={HOSTS[0]}").is_dir()
+
+
+@pytest.mark.slow
+def test_metrics_hold_each_hosts_figures_on_their_own(fleet_run: tuple[Path, str, Any]) -> None:
+    figures = json.loads((fleet_run[0] / "reports" / "metrics.json").read_text())
+    assert sorted(figures["hosts"]) == list(HOSTS)
+    for host in HOSTS:
+        assert "aa_1_27_3" in figures["hosts"][host]["bench"]
+        assert figures["hosts"][host]["sched"]
+    assert "bench" not in figures  # no top-level figure mixes hosts
