@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from releaselab.core import hosts
 from tests.helpers import scratch
 
 pytestmark = pytest.mark.slow
 
 LABEL = "1.27.3"
+HOST = hosts.label()  # the stages' host label on this machine (config `host` is empty)
 OVERRIDES = ["go=one", "sweep.gomaxprocs=[1]", "bench.rounds=1", "bench.benchtime=1x",
              "labs.sched.duration=10ms", "labs.sched.runs=1", "labs.stack.overhead_reps=1",
              "labs.stack.runs=1"]  # fmt: skip
@@ -39,9 +41,11 @@ TIMEOUT = 600
 # Each stage that runs build@LABEL's binaries, and a file it writes from what they print.
 RUNNERS = {
     "bench": BENCH_TXT,
-    "pipelines/sched/dvc.yaml:sched": Path(f"data/raw/sched/go={LABEL}/gomaxprocs=1/metrics.json"),
+    "pipelines/sched/dvc.yaml:sched": Path(
+        f"data/raw/sched/host={HOST}/go={LABEL}/gomaxprocs=1/metrics.json"
+    ),
     "pipelines/stack/dvc.yaml:stack": Path(
-        f"data/raw/stack/go={LABEL}/gomaxprocs=1/round=1/default.csv"
+        f"data/raw/stack/host={HOST}/go={LABEL}/gomaxprocs=1/round=1/default.csv"
     ),
 }
 
