@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from devtools import browser
+from releaselab.core import store
 from tests.helpers import scratch
 
 pytestmark = pytest.mark.slow
@@ -72,14 +73,8 @@ def test_build_records_what_ran(pipeline: tuple[Path, str]) -> None:
 
 
 def _scan(work: Path, dataset: str) -> pl.DataFrame:
-    hive = {"go": pl.String, "gomaxprocs": pl.Int64}
-    root = work / "data/parquet" / dataset
-    parts = {p.split("=")[0] for d in root.rglob("*=*") for p in [d.name]}
-    return pl.read_parquet(
-        root / "**/*.parquet",
-        hive_partitioning=bool(parts),
-        hive_schema={k: v for k, v in hive.items() if k in parts} or None,
-    )
+    """The dataset as the pipeline wrote it, partition columns typed from the catalog."""
+    return store.scan(dataset, work / "data/parquet").collect()
 
 
 def test_escape_dataset_holds_every_lab_for_the_toolchain(pipeline: tuple[Path, str]) -> None:
